@@ -1,0 +1,1 @@
+"""Conversation flows such as the guided fault intake (not built yet)."""
