@@ -31,7 +31,8 @@ Segment = tuple[datetime, datetime]
 class Calendar(Protocol):
     """The four operations every SLA clock calendar offers."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def is_open(self, t: datetime) -> bool: ...
 

@@ -33,7 +33,7 @@ def target_set(policy: Policy, priority: str | None, category: str | None = None
             raise RequestError(_priority_hint(policy, priority))
         return policy.target_sets[priority]
     for name in (category, UNPRIORITISED):
-        if name in policy.target_sets:
+        if name is not None and name in policy.target_sets:
             return policy.target_sets[name]
     raise RequestError(_priority_hint(policy, None))
 

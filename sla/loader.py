@@ -124,6 +124,8 @@ class Reader:
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     names = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
              list: "a list", dict: "a table"}
+    if kind == (int, float):
+        return "a number"
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
@@ -217,7 +219,7 @@ def _duration(reader: Reader, calendars: Mapping[str, Calendar], calendar: str |
         raise reader.fail(given[1], f"give one of minutes, hours, working_days (also has {given[0]})")
     if not given:
         return None
-    amount = reader.get(given[0], (int, float))
+    amount: float = reader.get(given[0], (int, float))
     if amount <= 0:
         raise reader.fail(given[0], "must be positive")
     if given[0] == "minutes":
@@ -291,22 +293,28 @@ def _channels(reader: Reader, key: str, default: frozenset[str] | None) -> froze
 def _target_sets(reader: Reader, priorities: tuple[str, ...],
                  calendars: Mapping[str, Calendar]) -> dict[str, dict[str, TargetSpec]]:
     allowed = (*priorities, "all", UNPRIORITISED, "help_request", "service_request")
-    common = reader.data.get("all", {})
+    common = reader.sub("all", required=False)
+    shared = {k: _target(k, common.sub(k), calendars) for k in common.data}
     sets: dict[str, dict[str, TargetSpec]] = {}
     for set_name, table in reader.items():
         if set_name not in allowed:
             raise reader.fail(set_name, f"unknown target set; expected one of {', '.join(allowed)}")
-        if set_name == "all":
-            continue
-        merged = Reader(table.source, table.path, {**common, **table.data})
-        keys = sorted(merged.data, key=lambda k: TARGET_KEYS.index(k) if k in TARGET_KEYS else len(TARGET_KEYS))
-        sets[set_name] = {k: _target(k, merged.sub(k), calendars) for k in keys}
+        if set_name != "all":
+            own = {k: _target(k, table.sub(k), calendars) for k in table.data}
+            sets[set_name] = _in_display_order({**shared, **own})
     missing = [p for p in priorities if p not in sets]
     if missing:
         raise reader.fail(missing[0], "every priority needs its targets")
     if not priorities and UNPRIORITISED not in sets:
         raise reader.fail(UNPRIORITISED, "a policy without priorities needs this target set")
     return sets
+
+
+def _in_display_order(specs: dict[str, TargetSpec]) -> dict[str, TargetSpec]:
+    def position(key: str) -> int:
+        return TARGET_KEYS.index(key) if key in TARGET_KEYS else len(TARGET_KEYS)
+
+    return {key: specs[key] for key in sorted(specs, key=position)}
 
 
 # -- classification rules --------------------------------------------------------------------
