@@ -45,6 +45,8 @@ class Calendar(Protocol):
 
 def require_aware(t: datetime) -> datetime:
     """Return ``t`` in UTC; refuse a naive datetime."""
+    if t.tzinfo is UTC:
+        return t
     if t.tzinfo is None or t.utcoffset() is None:
         raise CalendarError(f"time {t.isoformat()} has no UTC offset; give an aware datetime")
     return t.astimezone(UTC)
@@ -201,46 +203,49 @@ class WorkingCalendar:
         return require_aware(t).astimezone(self.tz).date()
 
     # -- the four operations -----------------------------------------------------------
-    def _walk(self, start: datetime) -> Iterable[Segment]:
-        """Working segments that end after ``start``, clipped to begin no earlier than it."""
-        t = require_aware(start)
-        day = self.local_date(t)  # windows close by local midnight, so no earlier day counts
-        for _ in range(SEARCH_LIMIT_DAYS):
-            for seg_open, seg_close in self.segments(day):
-                if seg_close > t:
-                    yield (max(seg_open, t), seg_close)
-            day += ONE_DAY
+    def _days_from(self, t: datetime) -> Iterable[tuple[Segment, ...]]:
+        """Each local date's segments, from the date of ``t`` on (windows close by midnight)."""
+        first = self.local_date(t).toordinal()
+        cache = self._segments
+        for ordinal in range(first, first + SEARCH_LIMIT_DAYS):
+            found = cache.get(ordinal)
+            yield found if found is not None else self.segments(date.fromordinal(ordinal))
         raise CalendarError(f"calendar {self.name!r} has no working time within ten years of {t}")
 
     def is_open(self, t: datetime) -> bool:
         u = require_aware(t)
-        day = self.local_date(u)
-        return any(o <= u < c for o, c in self.segments(day))
+        return any(o <= u < c for o, c in self.segments(self.local_date(u)))
 
     def next_open(self, t: datetime) -> datetime:
-        return next(iter(self._walk(t)))[0]
+        return self.add(t, ZERO)
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant at which ``duration`` of working time has passed."""
+        t = require_aware(start)
         remaining = duration
-        for seg_open, seg_close in self._walk(start):
-            available = seg_close - seg_open
-            if remaining <= available:
-                return seg_open + remaining
-            remaining -= available
-        raise AssertionError("unreachable: _walk raises when it runs out")  # pragma: no cover
+        for day in self._days_from(t):
+            for seg_open, seg_close in day:
+                if seg_close <= t:
+                    continue
+                available = seg_close - (seg_open if seg_open > t else t)
+                if remaining <= available:
+                    return seg_close - available + remaining
+                remaining -= available
+        raise AssertionError("unreachable: _days_from raises when it runs out")  # pragma: no cover
 
     def measure(self, start: datetime, end: datetime) -> timedelta:
         """Working time between two instants (zero if ``end`` is not after ``start``)."""
-        stop = require_aware(end)
+        t, stop = require_aware(start), require_aware(end)
         total = ZERO
-        if stop <= require_aware(start):
+        if stop <= t:
             return total
-        for seg_open, seg_close in self._walk(start):
-            if seg_open >= stop:
-                break
-            total += min(seg_close, stop) - seg_open
-        return total
+        for day in self._days_from(t):
+            for seg_open, seg_close in day:
+                if seg_open >= stop:
+                    return total
+                if seg_close > t:
+                    total += min(seg_close, stop) - max(seg_open, t)
+        raise AssertionError("unreachable: _days_from raises when it runs out")  # pragma: no cover
 
     def working_days_from(self, day: date) -> Iterable[date]:
         """Working dates from ``day`` (inclusive) onwards."""

@@ -1,0 +1,137 @@
+"""Deadline throughput: a mixed workload over every policy, and working-hours additions against pandas.
+
+Run: scripts/setup bench && .venv/bin/python bench/sla_bench.py [--n 200000] [--seed 7]
+Prints figures only; nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sla import PolicyLibrary
+from sla.calendars import HolidaySource, Window, WorkingCalendar
+from sla.deadlines import clock_start, deadlines, due_at
+
+LONDON = ZoneInfo("Europe/London")
+START = datetime(2022, 1, 1, tzinfo=UTC)
+SPAN_SECONDS = 6 * 365 * 86400
+
+
+def random_instants(rng: random.Random, n: int) -> list[datetime]:
+    return [START + timedelta(seconds=rng.randrange(SPAN_SECONDS) // 60 * 60) for _ in range(n)]
+
+
+def mixed_workload(rng: random.Random, n: int) -> list[tuple[object, object, datetime]]:
+    """(policy, target spec, start) triples over every policy, priority and timed target."""
+    library = PolicyLibrary.load()
+    pairs = []
+    for pid in library.ids():
+        policy = library.get(pid)
+        for specs in policy.target_sets.values():
+            pairs += [(policy, spec) for spec in specs.values() if spec.has_target and spec.start == "reported_at"]
+    work = []
+    for instant in random_instants(rng, n):
+        policy, spec = rng.choice(pairs)
+        channel = rng.choice(("chat", "chat", "email"))
+        start = clock_start(spec, policy, channel, {"reported_at": instant})
+        if isinstance(start, datetime):
+            work.append((policy, spec, start))
+    return work
+
+
+def rate(label: str, count: int, run: Callable[[], object], repeats: int = 3) -> float:
+    """Best-of-N operations per second (the least disturbed run on a shared machine)."""
+    best = 0.0
+    for _ in range(repeats):
+        began = time.perf_counter()
+        run()
+        best = max(best, count / (time.perf_counter() - began))
+    print(f"  {label:<58} {best:>12,.0f} /s")
+    return best
+
+
+def london_calendar() -> WorkingCalendar:
+    return WorkingCalendar("bench", LONDON, (Window(frozenset(range(5)), 9 * 60, 17 * 60),),
+                           HolidaySource("GB", "ENG"))
+
+
+def working_hour_additions(rng: random.Random, n: int) -> list[tuple[datetime, int]]:
+    """Starts inside winter months (no DST inside the span) with 1-40 working hours to add."""
+    out = []
+    while len(out) < n:
+        instant = random_instants(rng, 1)[0]
+        if instant.month in (11, 12, 1) and instant.day < 20:
+            out.append((instant, rng.randint(1, 40)))
+    return out
+
+
+def compare_with_pandas(rng: random.Random, n: int) -> None:
+    import pandas as pd  # bench-only dependency
+
+    calendar = london_calendar()
+    cases = working_hour_additions(rng, n)
+    holidays = [d for year in range(2022, 2029) for d, _ in
+                __import__("holidays").country_holidays("GB", subdiv="ENG", years=year).items()]
+    offsets = {h: pd.offsets.CustomBusinessHour(n=h, start="09:00", end="17:00", holidays=holidays)
+               for h in range(1, 41)}
+    local = [(pd.Timestamp(s.astimezone(LONDON).replace(tzinfo=None)), h) for s, h in cases]
+
+    def ours() -> None:
+        for start, hours in cases:
+            calendar.add(start, timedelta(hours=hours))
+
+    def theirs() -> None:
+        for start, hours in local:
+            start + offsets[hours]
+
+    identical = same_business_instant = 0
+    for (s, h), (ls, _) in zip(cases[:2000], local[:2000], strict=True):
+        mine_due = calendar.add(s, timedelta(hours=h))
+        theirs_due = (ls + offsets[h]).to_pydatetime().replace(tzinfo=LONDON)
+        identical += mine_due == theirs_due
+        same_business_instant += mine_due == theirs_due or calendar.next_open(mine_due) == theirs_due
+    print(f"\nWorking-hours additions, Europe/London 09:00-17:00 with E&W bank holidays ({n:,} cases)")
+    print(f"  agreement with pandas on {min(2000, n)} sampled cases: {identical} identical, "
+          f"{same_business_instant} the same business instant (pandas moves a due time that falls on a "
+          "closing time to the next opening; SLA_POLICIES.md §0.3 keeps the closing instant)")
+    mine = rate("faultline WorkingCalendar.add", n, ours)
+    pandas_rate = rate(f"pandas {pd.__version__} CustomBusinessHour", n, theirs)
+    print(f"  ratio faultline / pandas: {mine / pandas_rate:,.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=200_000, help="deadline computations in the mixed workload")
+    parser.add_argument("--pandas-n", type=int, default=20_000, help="additions in the pandas comparison")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    work = mixed_workload(rng, args.n)
+    library = PolicyLibrary.load()
+    requests = [(library.get(pid), p, t) for pid in library.ids() for p in (library.get(pid).priority_ids or (None,))
+                for t in random_instants(rng, max(1, args.n // 40))]
+    rng.shuffle(requests)
+    print(f"Mixed workload over all {len(library.ids())} policies ({len(work):,} target due times, seed {args.seed})")
+
+    def compute_all() -> None:
+        for policy, spec, start in work:
+            due_at(spec, policy, start)  # type: ignore[arg-type]
+
+    def whole_requests() -> None:
+        for policy, priority, reported in requests:
+            deadlines(policy, priority, reported)
+
+    per_target = rate("deadline computations (one target's due time)", len(work), compute_all)
+    rate(f"whole requests (every target of a report, {len(requests):,})", len(requests), whole_requests)
+    print(f"  one core: {per_target:,.0f} mixed computations per second")
+    compare_with_pandas(rng, args.pandas_n)
+
+
+if __name__ == "__main__":
+    main()
