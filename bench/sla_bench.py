@@ -7,7 +7,10 @@ Prints figures only; nothing here asserts a speed.
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -104,10 +107,28 @@ def compare_with_pandas(rng: random.Random, n: int) -> None:
     print(f"  ratio faultline / pandas: {mine / pandas_rate:,.1f}x")
 
 
+def json_lines_throughput(rng: random.Random, n: int) -> None:
+    """`python -m sla deadlines --json-lines` end to end, process start-up included."""
+    library = PolicyLibrary.load()
+    choices = [(pid, p) for pid in library.ids() for p in (library.get(pid).priority_ids or (None,))]
+    lines = []
+    for instant in random_instants(rng, n):
+        pid, priority = rng.choice(choices)
+        lines.append(json.dumps({"policy": pid, "priority": priority, "reported_at": instant.isoformat(),
+                                 "channel": rng.choice(("chat", "email"))}))
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "sla", "deadlines", "--json-lines"], input="\n".join(lines),
+                          capture_output=True, text=True, check=True)
+    elapsed = time.perf_counter() - began
+    print(f"\npython -m sla deadlines --json-lines: {len(done.stdout.splitlines()):,} lines in {elapsed:.2f} s "
+          f"= {n / elapsed:,.0f} lines/s (one process, start-up included)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=200_000, help="deadline computations in the mixed workload")
     parser.add_argument("--pandas-n", type=int, default=20_000, help="additions in the pandas comparison")
+    parser.add_argument("--json-lines-n", type=int, default=20_000, help="lines for the --json-lines run")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -131,6 +152,7 @@ def main() -> None:
     rate(f"whole requests (every target of a report, {len(requests):,})", len(requests), whole_requests)
     print(f"  one core: {per_target:,.0f} mixed computations per second")
     compare_with_pandas(rng, args.pandas_n)
+    json_lines_throughput(rng, args.json_lines_n)
 
 
 if __name__ == "__main__":

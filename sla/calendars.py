@@ -52,17 +52,21 @@ def require_aware(t: datetime) -> datetime:
     return t.astimezone(UTC)
 
 
-@dataclass(frozen=True)
-class ElapsedCalendar:
-    """24x7 elapsed time: the clock never stops (DST changes nothing)."""
-
-    name: str = "24x7"
+class _AlwaysRunning:
+    """A clock that never stops: open at every instant."""
 
     def is_open(self, t: datetime) -> bool:
         return True
 
     def next_open(self, t: datetime) -> datetime:
         return require_aware(t)
+
+
+@dataclass(frozen=True)
+class ElapsedCalendar(_AlwaysRunning):
+    """24x7 elapsed time: the clock never stops (DST changes nothing)."""
+
+    name: str = "24x7"
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         return require_aware(start) + duration
@@ -72,17 +76,11 @@ class ElapsedCalendar:
 
 
 @dataclass(frozen=True)
-class WallClockCalendar:
+class WallClockCalendar(_AlwaysRunning):
     """24x7 counted on the local wall clock: 4 h across a DST change keeps local 4 h."""
 
     tz: ZoneInfo
     name: str = "24x7-wall-clock"
-
-    def is_open(self, t: datetime) -> bool:
-        return True
-
-    def next_open(self, t: datetime) -> datetime:
-        return require_aware(t)
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         local = require_aware(start).astimezone(self.tz).replace(tzinfo=None)

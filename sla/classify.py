@@ -42,6 +42,7 @@ class Facts:
         return getattr(self, fact)
 
 
+FACT_NAMES = frozenset(f.name for f in fields(Facts))
 _NUMBERS = {"pct_users_affected", "voice_mos", "latency_ms_rtt", "capacity_loss_pct", "email_delivery_minutes"}
 _COUNTS = {"users_affected", "sites_affected", "total_sites"}
 _PERCENTAGES = {"pct_users_affected", "capacity_loss_pct"}
@@ -49,10 +50,9 @@ _PERCENTAGES = {"pct_users_affected", "capacity_loss_pct"}
 
 def facts_from_mapping(data: Mapping[str, Any]) -> Facts:
     """Validate a JSON-shaped report; the error says which field is wrong and what to send."""
-    known = {f.name for f in fields(Facts)}
-    unknown = sorted(set(data) - known)
+    unknown = sorted(set(data) - FACT_NAMES)
     if unknown:
-        raise RequestError(f"unknown fact {unknown[0]!r}; known facts: {', '.join(sorted(known))}")
+        raise RequestError(f"unknown fact {unknown[0]!r}; known facts: {', '.join(sorted(FACT_NAMES))}")
     values = {name: _check(name, value) for name, value in data.items() if value is not None}
     facts = Facts(**values)
     if (facts.sites_affected is not None and facts.total_sites is not None

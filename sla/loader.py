@@ -23,6 +23,7 @@ from sla.calendars import (
     check_holiday_source,
     whole_days_of,
 )
+from sla.classify import FACT_NAMES
 from sla.errors import CalendarError, PolicyError, UnknownPolicyError
 from sla.model import (
     CATEGORIES,
@@ -50,24 +51,8 @@ TARGET_RULES = {
 }
 OPS = ("eq", "ne", "gte", "gt", "lte", "lt")
 SERVICE_OPS = ("services_any", "services_only", "services_none")
-FACTS = {
-    "pct_users_affected": "number",
-    "users_affected": "number",
-    "sites_affected": "number",
-    "total_sites": "number",
-    "mission_critical_site": "bool",
-    "workaround": "bool",
-    "is_question": "bool",
-    "is_change_request": "bool",
-    "security_incident": "bool",
-    "voice_mos": "number",
-    "latency_ms_rtt": "number",
-    "capacity_loss_pct": "number",
-    "email_delivery_minutes": "number",
-    "risk_event": "text",
-    "single_user": "bool",
-}
-"""Facts a rule may test; the last ones are optional extras and a derived fact (see classify)."""
+FACTS = (*sorted(FACT_NAMES - {"services_affected"}), "single_user")
+"""Facts a rule may test: the report's facts and the derived ``single_user``."""
 SEED_REF = re.compile(r"^\d{3}(:L\d+([-–]\d+)?)?([,;] ?\d{3}(:L\d+([-–]\d+)?)?)*$")
 
 
@@ -440,6 +425,7 @@ class PolicyLibrary:
 
     def __init__(self, policies: Mapping[str, Policy]) -> None:
         self._policies = dict(policies)
+        self._with_readings: dict[tuple[str, tuple[str, ...]], Policy] = {}
 
     @classmethod
     def load(cls, extra_dir: Path | None = None) -> PolicyLibrary:
@@ -460,7 +446,10 @@ class PolicyLibrary:
         readings = tuple(readings)
         if not readings:
             return policy
-        return policy_from_mapping(policy.raw, f"policy {policy_id}", (*policy.readings, *readings))
+        key = (policy_id, readings)
+        if key not in self._with_readings:
+            self._with_readings[key] = policy_from_mapping(policy.raw, f"policy {policy_id}", readings)
+        return self._with_readings[key]
 
 
 def _shipped() -> list[Policy]:

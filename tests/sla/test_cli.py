@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -135,3 +136,22 @@ def test_cli_errors_are_sentences_on_stderr(args: list[str], message: str) -> No
     out = sla(*args)
     assert out.returncode == 2
     assert message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_policy_dir_with_a_bad_file_names_file_and_key(tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parents[2] / "sla" / "policies" / "voip-cat1.toml"
+    text = shipped.read_text(encoding="utf-8").replace('id = "voip-cat1"', 'id = "acme-gold"')
+    (tmp_path / "acme-gold.toml").write_text(text.replace('calendar = "nine_to_five"', 'calendar = "office"', 1))
+    out = sla("--policy-dir", str(tmp_path), "policies")
+    assert out.returncode == 2
+    assert f"{tmp_path / 'acme-gold.toml'}: targets.unprioritised.first_response.calendar: no calendar 'office'" \
+        in out.stderr
+
+
+def test_policy_dir_adds_an_msps_own_policy(tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parents[2] / "sla" / "policies" / "voip-cat1.toml"
+    text = shipped.read_text(encoding="utf-8").replace('id = "voip-cat1"', 'id = "acme-gold"')
+    (tmp_path / "acme-gold.toml").write_text(text.replace('name = "Asterisk/VoIP support — Cat1"',
+                                                          'name = "ACME Gold"'))
+    out = sla("--policy-dir", str(tmp_path), "policies")
+    assert out.returncode == 0 and "acme-gold               ACME Gold" in out.stdout
