@@ -101,7 +101,7 @@ def compare_with_pandas(rng: random.Random, n: int) -> None:
     print(f"\nWorking-hours additions, Europe/London 09:00-17:00 with E&W bank holidays ({n:,} cases)")
     print(f"  agreement with pandas on {min(2000, n)} sampled cases: {identical} identical, "
           f"{same_business_instant} the same business instant (pandas moves a due time that falls on a "
-          "closing time to the next opening; SLA_POLICIES.md §0.3 keeps the closing instant)")
+          "closing time to the next opening; the contracts are read as due at the closing instant)")
     mine = rate("faultline WorkingCalendar.add", n, ours)
     pandas_rate = rate(f"pandas {pd.__version__} CustomBusinessHour", n, theirs)
     print(f"  ratio faultline / pandas: {mine / pandas_rate:,.1f}x")
