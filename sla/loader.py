@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib import resources
@@ -56,16 +56,24 @@ FACTS = (*sorted(FACT_NAMES - {"services_affected"}), "single_user")
 SEED_REF = re.compile(r"^\d{3}(:L\d+([-–]\d+)?)?([,;] ?\d{3}(:L\d+([-–]\d+)?)?)*$")
 
 
+ErrorFactory = Callable[[str, str, str], Exception]
+
+
 @dataclass(frozen=True)
 class Reader:
-    """Reads one table of a policy file, knowing its key path for error messages."""
+    """Reads one table of a TOML file, knowing its key path for error messages."""
 
     source: str
     path: str
     data: Mapping[str, Any]
+    error: ErrorFactory = PolicyError
 
-    def fail(self, key: str | None, problem: str) -> PolicyError:
-        return PolicyError(self.source, self._key(key), problem)
+    def fail(self, key: str | None, problem: str) -> Exception:
+        return self.error(self.source, self._key(key), problem)
+
+    def at(self, path: str, data: Mapping[str, Any]) -> Reader:
+        """A reader for a nested table reached some other way (e.g. a list item)."""
+        return Reader(self.source, path, data, self.error)
 
     def _key(self, key: str | None) -> str:
         return ".".join(p for p in (self.path, key) if p) or "(top level)"
@@ -74,7 +82,7 @@ class Reader:
         value = self.data.get(key, None if required else {})
         if not isinstance(value, Mapping):
             raise self.fail(key, "missing table" if value is None else "must be a table")
-        return Reader(self.source, self._key(key), value)
+        return Reader(self.source, self._key(key), value, self.error)
 
     def items(self) -> Iterable[tuple[str, Reader]]:
         for key in self.data:

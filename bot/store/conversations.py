@@ -1,0 +1,136 @@
+"""Conversation references, channel bindings, processed activity ids, and the dialog-state `Storage`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botbuilder.core import Storage, StoreItem
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.db import Database
+from bot.store.schema import channel_bindings, conversation_refs, dialog_state, processed_activities
+
+
+def _upsert(db: Database, table: Any, values: Mapping[str, Any], keys: list[str]) -> Any:
+    dialect = sqlite if db.is_sqlite else postgresql
+    statement = dialect.insert(table).values(**values)
+    changes = {k: v for k, v in values.items() if k not in keys}
+    return statement.on_conflict_do_update(index_elements=keys, set_=changes)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Where a customer's engineer cards go."""
+
+    customer_id: str
+    team_id: str | None
+    channel_id: str
+    service_url: str
+    tenant_id: str | None
+    bound_by: str
+    bound_at: datetime
+
+
+class ConversationStore:
+    """References for proactive messages, channel bindings, and activity de-duplication."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def remember(self, *, conversation_id: str, tenant_id: str | None, customer_id: str | None,
+                       user_id: str | None, reference: Mapping[str, Any], at: datetime) -> None:
+        values = {"conversation_id": conversation_id, "tenant_id": tenant_id, "customer_id": customer_id,
+                  "user_id": user_id, "reference": dict(reference), "updated_at": at}
+        async with self.db.write() as conn:
+            await conn.execute(_upsert(self.db, conversation_refs, values, ["conversation_id"]))
+
+    async def reference(self, conversation_id: str) -> Mapping[str, Any] | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(conversation_refs.c.reference)
+                                      .where(conversation_refs.c.conversation_id == conversation_id))).one_or_none()
+            return None if row is None else row[0]
+
+    async def bind(self, binding: Binding) -> None:
+        values = {k: getattr(binding, k) for k in binding.__dataclass_fields__}
+        async with self.db.write() as conn:
+            await conn.execute(_upsert(self.db, channel_bindings, values, ["customer_id"]))
+
+    async def binding(self, customer_id: str) -> Binding | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(channel_bindings)
+                                      .where(channel_bindings.c.customer_id == customer_id))).one_or_none()
+            return None if row is None else Binding(**dict(row._mapping))
+
+    async def claim_activity(self, activity_id: str, conversation_id: str | None, at: datetime) -> bool:
+        """True the first time an activity id is seen; False for a re-delivery."""
+        dialect = sqlite if self.db.is_sqlite else postgresql
+        statement = (dialect.insert(processed_activities)
+                     .values(activity_id=activity_id, conversation_id=conversation_id, processed_at=at)
+                     .on_conflict_do_nothing(index_elements=["activity_id"])
+                     .returning(processed_activities.c.activity_id))
+        async with self.db.write() as conn:
+            return (await conn.execute(statement)).one_or_none() is not None
+
+    async def forget_activities_before(self, cutoff: datetime) -> int:
+        async with self.db.write() as conn:
+            result = await conn.execute(delete(processed_activities)
+                                        .where(processed_activities.c.processed_at < cutoff))
+            return int(result.rowcount or 0)
+
+
+class ConcurrentWriteError(Exception):
+    """Dialog state changed underneath a turn (optimistic concurrency, by e_tag)."""
+
+
+class DatabaseStorage(Storage):  # type: ignore[misc]
+    """botbuilder `Storage` on the same database, so a half-finished report survives a restart."""
+
+    def __init__(self, db: Database, clock: Any) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def read(self, keys: list[str]) -> dict[str, Any]:
+        if not keys:
+            return {}
+        async with self.db.read() as conn:
+            rows = await conn.execute(select(dialog_state.c.key, dialog_state.c.data, dialog_state.c.etag)
+                                      .where(dialog_state.c.key.in_(keys)))
+            return {key: {**data, "e_tag": etag} for key, data, etag in rows}
+
+    async def write(self, changes: dict[str, Any]) -> None:
+        if not changes:
+            return
+        async with self.db.write() as conn:
+            for key, value in changes.items():
+                await self._write_one(conn, key, value)
+
+    async def _write_one(self, conn: AsyncConnection, key: str, value: Any) -> None:
+        data = _plain(value)
+        expected = data.pop("e_tag", None)
+        if expected not in (None, "*"):
+            current = (await conn.execute(select(dialog_state.c.etag).where(dialog_state.c.key == key))).scalar()
+            if current is not None and current != expected:
+                raise ConcurrentWriteError(f"state {key!r} changed since it was read")
+        values = {"key": key, "data": data, "etag": uuid.uuid4().hex, "updated_at": self.clock.now()}
+        await conn.execute(_upsert(self.db, dialog_state, values, ["key"]))
+
+    async def delete(self, keys: list[str]) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(delete(dialog_state).where(dialog_state.c.key.in_(keys)))
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    """A JSON-safe copy of a state object (a dict, or a StoreItem's attributes)."""
+    if isinstance(value, StoreItem):
+        value = dict(vars(value))
+    if not isinstance(value, Mapping):
+        raise TypeError(f"dialog state must be a mapping, not {type(value).__name__}")
+    plain: dict[str, Any] = json.loads(json.dumps(dict(value), default=str))
+    return plain

@@ -1,0 +1,105 @@
+"""The database: engine, migrations at start-up, readiness."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 7_312_016_001
+"""PostgreSQL advisory lock taken while migrating, so replicas starting together migrate once."""
+
+
+def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+class Database:
+    """One engine per process; SQLite writes are serialised in-process, PostgreSQL uses row locks."""
+
+    def __init__(self, url: str, **engine_options: Any) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            self._prepare_sqlite_file()
+            engine_options.setdefault("connect_args", {"timeout": 30})
+        else:
+            engine_options.setdefault("pool_size", 10)
+            engine_options.setdefault("pool_pre_ping", True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **engine_options)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._write_lock = asyncio.Lock()
+
+    def _prepare_sqlite_file(self) -> None:
+        database = self.url.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (serialised on SQLite, where only one writer can proceed anyway)."""
+        if self.is_sqlite:
+            async with self._write_lock, self.engine.begin() as conn:
+                yield conn
+        else:
+            async with self.engine.begin() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest revision (safe when several replicas start at once)."""
+        async with self.write() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            await conn.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "head"))
+
+    async def current_revision(self) -> str | None:
+        async with self.read() as conn:
+            return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+
+    async def is_ready(self) -> tuple[bool, str]:
+        """Reachable and migrated: (ok, a sentence for /readyz)."""
+        try:
+            current = await self.current_revision()
+        except Exception as exc:  # any driver error means not ready; the reason is reported, not raised
+            return False, f"database unreachable: {type(exc).__name__}"
+        head = head_revision()
+        if current != head:
+            return False, f"database schema at {current or 'nothing'}, expected {head}"
+        return True, f"database ready at schema {head}"
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

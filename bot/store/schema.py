@@ -1,0 +1,135 @@
+"""Tables. The Alembic migrations in `migrations/` create exactly these (a test compares them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(naming_convention={
+    "pk": "pk_%(table_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+})
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing to store a naive datetime")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+reference_counters = Table(
+    "reference_counters", metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("last_number", BigInteger, nullable=False),
+)
+
+tickets = Table(
+    "tickets", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(64), nullable=False, index=True),
+    Column("reference", String(40), nullable=False, unique=True),
+    Column("status", String(24), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("priority", String(8)),
+    Column("channel", String(8), nullable=False),
+    Column("policy_id", String(64), nullable=False),
+    Column("policy_snapshot", JSON, nullable=False),
+    Column("reported_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("report", JSON, nullable=False),
+    Column("classification", JSON, nullable=False),
+    Column("reporter_id", String(64), nullable=False),
+    Column("reporter_name", String(200), nullable=False),
+    Column("reporter_conversation_id", String(300), nullable=False),
+    Column("reporter_activity_id", String(300)),
+    Column("channel_conversation_id", String(300)),
+    Column("channel_activity_id", String(300)),
+    Column("assignee_id", String(64)),
+    Column("assignee_name", String(200)),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+ticket_events = Table(
+    "ticket_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", String(64)),
+    Column("actor_name", String(200)),
+    Column("before", JSON),
+    Column("after", JSON),
+    Column("data", JSON),
+    UniqueConstraint("ticket_id", "seq"),
+)
+
+conversation_refs = Table(
+    "conversation_refs", metadata,
+    Column("conversation_id", String(300), primary_key=True),
+    Column("tenant_id", String(64)),
+    Column("customer_id", String(64)),
+    Column("user_id", String(64)),
+    Column("reference", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+channel_bindings = Table(
+    "channel_bindings", metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("team_id", String(300)),
+    Column("channel_id", String(300), nullable=False),
+    Column("service_url", String(500), nullable=False),
+    Column("tenant_id", String(64)),
+    Column("bound_by", String(64), nullable=False),
+    Column("bound_at", UTCDateTime, nullable=False),
+)
+
+dialog_state = Table(
+    "dialog_state", metadata,
+    Column("key", String(400), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("etag", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+processed_activities = Table(
+    "processed_activities", metadata,
+    Column("activity_id", String(300), primary_key=True),
+    Column("conversation_id", String(300)),
+    Column("processed_at", UTCDateTime, nullable=False, index=True),
+)
+

@@ -1,0 +1,165 @@
+"""Tickets and their append-only event log; references unique per customer and never reused."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.db import Database
+from bot.store.schema import reference_counters, ticket_events, tickets
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """What intake hands over when a reporter confirms."""
+
+    customer_id: str
+    reference_prefix: str
+    category: str
+    priority: str | None
+    channel: str
+    policy_id: str
+    policy_snapshot: Mapping[str, Any]
+    reported_at: datetime
+    started_at: datetime | None
+    report: Mapping[str, Any]
+    classification: Mapping[str, Any]
+    reporter_id: str
+    reporter_name: str
+    reporter_conversation_id: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A stored ticket."""
+
+    id: int
+    customer_id: str
+    reference: str
+    status: str
+    category: str
+    priority: str | None
+    channel: str
+    policy_id: str
+    policy_snapshot: Mapping[str, Any]
+    reported_at: datetime
+    started_at: datetime | None
+    report: Mapping[str, Any]
+    classification: Mapping[str, Any]
+    reporter_id: str
+    reporter_name: str
+    reporter_conversation_id: str
+    reporter_activity_id: str | None
+    channel_conversation_id: str | None
+    channel_activity_id: str | None
+    assignee_id: str | None
+    assignee_name: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a ticket's audit log: who did what, when, before and after."""
+
+    ticket_id: int
+    seq: int
+    kind: str
+    at: datetime
+    actor_id: str | None
+    actor_name: str | None
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    data: Mapping[str, Any] | None
+
+
+T = TypeVar("T")
+
+
+def _row(cls: type[T], row: Any) -> T:
+    mapping = row._mapping
+    return cls(**{f.name: mapping[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+
+def format_reference(prefix: str, number: int) -> str:
+    """ACME-000123: six digits, more when a customer passes a million tickets."""
+    return f"{prefix}-{number:06d}"
+
+
+class TicketStore:
+    """Ticket persistence over one `Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _next_number(self, conn: AsyncConnection, customer_id: str) -> int:
+        dialect = sqlite if self.db.is_sqlite else postgresql
+        statement = (
+            dialect.insert(reference_counters)
+            .values(customer_id=customer_id, last_number=1)
+            .on_conflict_do_update(index_elements=["customer_id"],
+                                   set_={"last_number": reference_counters.c.last_number + 1})
+            .returning(reference_counters.c.last_number)
+        )
+        return int((await conn.execute(statement)).scalar_one())
+
+    async def create(self, new: NewTicket, *, at: datetime) -> Ticket:
+        """Store a ticket with a fresh reference and its 'opened' event, in one transaction."""
+        async with self.db.write() as conn:
+            number = await self._next_number(conn, new.customer_id)
+            values = {f.name: getattr(new, f.name) for f in fields(NewTicket) if f.name != "reference_prefix"}
+            values |= {"reference": format_reference(new.reference_prefix, number), "status": "open",
+                       "version": 1, "created_at": at, "updated_at": at}
+            ticket_id = (await conn.execute(tickets.insert().values(**values).returning(tickets.c.id))).scalar_one()
+            await self._append(conn, ticket_id, kind="opened", at=at, actor_id=new.reporter_id,
+                               actor_name=new.reporter_name, before=None,
+                               after={"status": "open", "priority": new.priority, "category": new.category},
+                               data={"channel": new.channel, "reported_at": new.reported_at.isoformat()})
+            return _row(Ticket, (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).one())
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).one_or_none()
+            return None if row is None else _row(Ticket, row)
+
+    async def by_reference(self, reference: str) -> Ticket | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(tickets).where(tickets.c.reference == reference))).one_or_none()
+            return None if row is None else _row(Ticket, row)
+
+    async def count(self, customer_id: str | None = None) -> int:
+        query = select(func.count()).select_from(tickets)
+        if customer_id:
+            query = query.where(tickets.c.customer_id == customer_id)
+        async with self.db.read() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def _append(self, conn: AsyncConnection, ticket_id: int, **event: Any) -> int:
+        if not self.db.is_sqlite:  # one writer per ticket at a time; SQLite is serialised already
+            await conn.execute(select(tickets.c.id).where(tickets.c.id == ticket_id).with_for_update())
+        seq = (await conn.execute(select(func.coalesce(func.max(ticket_events.c.seq), 0) + 1)
+                                  .where(ticket_events.c.ticket_id == ticket_id))).scalar_one()
+        await conn.execute(ticket_events.insert().values(ticket_id=ticket_id, seq=seq, **event))
+        return int(seq)
+
+    async def record_messages(self, ticket_id: int, *, at: datetime, **columns: str | None) -> None:
+        """Remember where the ticket's cards were posted (reporter chat, channel thread)."""
+        allowed = {"reporter_activity_id", "channel_conversation_id", "channel_activity_id"}
+        unknown = set(columns) - allowed
+        if unknown:
+            raise ValueError(f"not a message column: {sorted(unknown)}")
+        async with self.db.write() as conn:
+            await conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(updated_at=at, **columns))
+
+    async def events(self, ticket_id: int) -> list[Event]:
+        async with self.db.read() as conn:
+            rows = await conn.execute(select(ticket_events).where(ticket_events.c.ticket_id == ticket_id)
+                                      .order_by(ticket_events.c.seq))
+            return [_row(Event, row) for row in rows]

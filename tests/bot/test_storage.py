@@ -1,0 +1,122 @@
+"""One storage suite, run against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from bot.store.conversations import Binding, ConcurrentWriteError, ConversationStore, DatabaseStorage
+from bot.store.db import Database, head_revision
+from bot.store.schema import metadata
+from bot.store.tickets import NewTicket, TicketStore
+
+NOW = datetime(2025, 11, 24, 10, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return NOW
+
+
+def new_ticket(customer: str = "acme", prefix: str = "ACME", **changes: Any) -> NewTicket:
+    values: dict[str, Any] = {
+        "customer_id": customer, "reference_prefix": prefix, "category": "incident", "priority": "P1",
+        "channel": "chat", "policy_id": "maintel-icon", "policy_snapshot": {"id": "maintel-icon"},
+        "reported_at": NOW, "started_at": NOW - timedelta(minutes=10),
+        "report": {"services_affected": ["inbound_calls"], "description": "phones down"},
+        "classification": {"category": "incident", "priority": "P1"},
+        "reporter_id": "aad-1", "reporter_name": "Ada Reporter", "reporter_conversation_id": "a:1",
+    }
+    values.update(changes)
+    return NewTicket(**values)
+
+
+async def test_migrations_create_exactly_the_schema(database: Database) -> None:
+    assert await database.current_revision() == head_revision()
+    async with database.read() as conn:
+        diffs = await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
+    assert diffs == []
+
+
+async def test_migrating_twice_is_harmless_and_ready(database: Database) -> None:
+    await database.migrate()
+    ready, reason = await database.is_ready()
+    assert ready and head_revision() in reason
+
+
+async def test_ticket_gets_a_reference_and_an_opened_event(database: Database) -> None:
+    store = TicketStore(database)
+    ticket = await store.create(new_ticket(), at=NOW)
+    assert ticket.reference == "ACME-000001"
+    assert ticket.reported_at == NOW and ticket.reported_at.tzinfo is not None
+    assert ticket.report["services_affected"] == ["inbound_calls"]
+    events = await store.events(ticket.id)
+    assert [(e.kind, e.seq, e.actor_name) for e in events] == [("opened", 1, "Ada Reporter")]
+    assert (await store.by_reference("ACME-000001")) == ticket
+
+
+async def test_references_are_per_customer_and_never_reused(database: Database) -> None:
+    store = TicketStore(database)
+    first = await store.create(new_ticket(), at=NOW)
+    other = await store.create(new_ticket("globex", "GLOBEX"), at=NOW)
+    second = await store.create(new_ticket(), at=NOW)
+    assert (first.reference, other.reference, second.reference) == ("ACME-000001", "GLOBEX-000001", "ACME-000002")
+
+
+async def test_concurrent_creation_gives_distinct_references(database: Database) -> None:
+    store = TicketStore(database)
+    created = await asyncio.gather(*(store.create(new_ticket(), at=NOW) for _ in range(20)))
+    references = {t.reference for t in created}
+    assert len(references) == 20
+    assert references == {f"ACME-{n:06d}" for n in range(1, 21)}
+
+
+async def test_activity_ids_are_claimed_once(database: Database) -> None:
+    store = ConversationStore(database)
+    results = await asyncio.gather(*(store.claim_activity("act-1", "conv", NOW) for _ in range(5)))
+    assert sorted(results) == [False, False, False, False, True]
+    assert await store.claim_activity("act-2", "conv", NOW)
+    assert await store.forget_activities_before(NOW + timedelta(seconds=1)) == 2
+
+
+async def test_conversation_reference_round_trip_and_update(database: Database) -> None:
+    store = ConversationStore(database)
+    await store.remember(conversation_id="a:1", tenant_id="t", customer_id="acme", user_id="u",
+                         reference={"serviceUrl": "http://x/"}, at=NOW)
+    await store.remember(conversation_id="a:1", tenant_id="t", customer_id="acme", user_id="u",
+                         reference={"serviceUrl": "http://y/"}, at=NOW)
+    assert await store.reference("a:1") == {"serviceUrl": "http://y/"}
+    assert await store.reference("missing") is None
+
+
+async def test_channel_binding_replaces_the_previous_one(database: Database) -> None:
+    store = ConversationStore(database)
+    for channel in ("19:a@thread", "19:b@thread"):
+        await store.bind(Binding("acme", "team", channel, "http://svc/", "t", "admin", NOW))
+    binding = await store.binding("acme")
+    assert binding is not None and binding.channel_id == "19:b@thread" and binding.bound_at == NOW
+
+
+async def test_dialog_state_storage_round_trip_and_delete(database: Database) -> None:
+    storage = DatabaseStorage(database, FixedClock())
+    await storage.write({"msteams/conversations/a:1/": {"intake": {"step": "services", "report": {"x": 1}}}})
+    found = await storage.read(["msteams/conversations/a:1/", "other"])
+    assert list(found) == ["msteams/conversations/a:1/"]
+    assert found["msteams/conversations/a:1/"]["intake"]["step"] == "services"
+    await storage.delete(["msteams/conversations/a:1/"])
+    assert await storage.read(["msteams/conversations/a:1/"]) == {}
+
+
+async def test_dialog_state_refuses_a_stale_write(database: Database) -> None:
+    storage = DatabaseStorage(database, FixedClock())
+    await storage.write({"k": {"n": 1}})
+    first = (await storage.read(["k"]))["k"]
+    await storage.write({"k": {**first, "n": 2}})
+    with pytest.raises(ConcurrentWriteError):
+        await storage.write({"k": {**first, "n": 3}})
+    assert (await storage.read(["k"]))["k"]["n"] == 2
