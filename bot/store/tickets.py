@@ -149,6 +149,13 @@ class TicketStore:
         await conn.execute(ticket_events.insert().values(ticket_id=ticket_id, seq=seq, **event))
         return int(seq)
 
+    async def note(self, ticket_id: int, *, kind: str, at: datetime, data: Mapping[str, Any],
+                   actor_id: str | None = None, actor_name: str | None = None) -> int:
+        """Append an event that changes no ticket field (e.g. a failed post), returning its sequence number."""
+        async with self.db.write() as conn:
+            return await self._append(conn, ticket_id, kind=kind, at=at, actor_id=actor_id, actor_name=actor_name,
+                                      before=None, after=None, data=dict(data))
+
     async def record_messages(self, ticket_id: int, *, at: datetime, **columns: str | None) -> None:
         """Remember where the ticket's cards were posted (reporter chat, channel thread)."""
         allowed = {"reporter_activity_id", "channel_conversation_id", "channel_activity_id"}

@@ -1,0 +1,189 @@
+"""The one wiring point: create_app(settings, …) builds the aiohttp application and everything it uses."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.schema import Activity
+
+from bot.adapter import FaultlineAdapter
+from bot.auth import Authenticator, AuthError, KeySource
+from bot.clock import Clock, SystemClock
+from bot.config import Config, Customer, load_config
+from bot.connector import Connector, ConnectorError, token_provider
+from bot.handler import FaultlineBot, activity_summary
+from bot.services import CUSTOMER_KEY, Services
+from bot.settings import Settings
+from bot.store.conversations import ConversationStore, DatabaseStorage
+from bot.store.db import Database
+from bot.store.tickets import TicketStore
+
+log = logging.getLogger("faultline.http")
+MAX_BODY = 256 * 1024
+SERVICES = web.AppKey("services", Services)
+BOT = web.AppKey("bot", FaultlineBot)
+AUTH = web.AppKey("authenticator", Authenticator)
+BOT_ADAPTER_KEY = web.AppKey("adapter", FaultlineAdapter)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
+SETTINGS = web.AppKey("settings", Settings)
+INJECTED = web.AppKey("injected", dict)
+SORRY = ("Sorry, something went wrong on our side and I couldn't finish that. Nothing you sent has been lost; "
+         "please try again in a moment. If it keeps happening, quote reference {ref} to the support desk.")
+REFUSAL = ("This organisation isn't set up with the fault desk yet, so I can't take reports here. Please contact "
+           "your IT provider.")
+
+
+def create_app(settings: Settings, *, db: Database | None = None, clock: Clock | None = None,
+               connector: Connector | None = None, config: Config | None = None) -> web.Application:
+    """Build the application; nothing is started until aiohttp runs its start-up hooks."""
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app[INJECTED] = {"db": db, "clock": clock, "connector": connector,
+                       "config": config or load_config(settings.config_path)}
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.on_startup.append(_start)
+    app.on_cleanup.append(_stop)
+    return app
+
+
+async def _start(app: web.Application) -> None:
+    settings = app[SETTINGS]
+    injected = app[INJECTED]
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+    db = injected["db"] or Database(settings.database_url)
+    await db.migrate()
+    clock = injected["clock"] or SystemClock()
+    services = Services(
+        settings=settings, config=injected["config"], db=db, tickets=TicketStore(db),
+        conversations=ConversationStore(db), state=ConversationState(DatabaseStorage(db, clock)), clock=clock,
+        connector=injected["connector"] or Connector(session, token_provider(settings, session)),
+    )
+    app[SESSION] = session
+    app[SERVICES] = services
+    app[BOT] = FaultlineBot(services)
+    app[BOT_ADAPTER_KEY] = FaultlineAdapter(services.connector)
+    if settings.auth_enabled:
+        app[AUTH] = Authenticator(app_id=settings.app_id, tenant_id=settings.app_tenant_id,
+                                  channel_keys=KeySource(settings.openid_metadata_url, session),
+                                  emulator_keys=KeySource(settings.emulator_openid_metadata_url, session))
+
+
+async def _stop(app: web.Application) -> None:
+    if SESSION in app:
+        await app[SESSION].close()
+    if SERVICES in app and app[INJECTED]["db"] is None:
+        await app[SERVICES].db.close()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "alive"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    ready, reason = await request.app[SERVICES].db.is_ready()
+    return web.json_response({"status": "ready" if ready else "not ready", "reason": reason},
+                             status=200 if ready else 503)
+
+
+def tenant_of(body: dict[str, Any]) -> str | None:
+    """Teams puts the tenant in channelData.tenant.id (botbuilder's tenantID mapping misses it)."""
+    tenant = (body.get("channelData") or {}).get("tenant", {}).get("id")
+    return tenant or (body.get("conversation") or {}).get("tenantId")
+
+
+async def messages(request: web.Request) -> web.Response:
+    """POST /api/messages: authenticate, check the tenant, de-duplicate, run the turn."""
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        return web.json_response({"error": "send application/json"}, status=415)
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return web.json_response({"error": "body is not valid JSON"}, status=400)
+    if not isinstance(body, dict) or not body.get("type"):
+        return web.json_response({"error": "not a Bot Framework activity"}, status=400)
+    app = request.app
+    if AUTH in app:
+        try:
+            await app[AUTH].authenticate(request.headers.get("Authorization"), body)
+        except AuthError as exc:
+            log.warning("refused activity: %s (%s)", exc, activity_summary(body))
+            return web.json_response({"error": "unauthorized"}, status=401)
+    return await _turn(app, body)
+
+
+async def _turn(app: web.Application, body: dict[str, Any]) -> web.Response:
+    services = app[SERVICES]
+    tenant = tenant_of(body)
+    activity = Activity().deserialize(body)
+    if not services.config.is_known_tenant(tenant):
+        log.warning("refused tenant %s (%s)", tenant, activity_summary(body))
+        await _refuse(services, activity)
+        return web.Response(status=200)
+    if activity.id and not await services.conversations.claim_activity(activity.id, activity.conversation.id
+                                                                       if activity.conversation else None,
+                                                                       services.clock.now()):
+        log.info("duplicate activity ignored (%s)", activity_summary(body))
+        return web.Response(status=200)
+    customer = services.config.customer_for_tenant(tenant)
+    try:
+        await _remember(services, activity, tenant, customer.id if customer else None)
+        response = await app[BOT_ADAPTER_KEY].process(activity, _with_customer(app[BOT].on_turn, customer))
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("turn failed, reference %s (%s)", ref, activity_summary(body))
+        await _apologise(services, activity, ref)
+        return web.Response(status=200)
+    if response is not None:
+        return web.json_response(response.body, status=response.status)
+    return web.Response(status=200)
+
+
+def _with_customer(logic: Callable[[TurnContext], Awaitable[None]],
+                   customer: Customer | None) -> Callable[[TurnContext], Awaitable[None]]:
+    async def run(context: TurnContext) -> None:
+        context.turn_state[CUSTOMER_KEY] = customer
+        await logic(context)
+
+    return run
+
+
+async def _remember(services: Services, activity: Activity, tenant: str | None, customer_id: str | None) -> None:
+    """Keep the conversation reference, for proactive messages later."""
+    if not activity.conversation or not activity.service_url:
+        return
+    reference = TurnContext.get_conversation_reference(activity).serialize()
+    user = activity.from_property.aad_object_id if activity.from_property else None
+    await services.conversations.remember(conversation_id=activity.conversation.id, tenant_id=tenant,
+                                          customer_id=customer_id, user_id=user, reference=reference,
+                                          at=services.clock.now())
+
+
+async def _say(services: Services, activity: Activity, text: str) -> None:
+    """A plain reply outside any turn context (refusals and apologies); failures are logged, not raised."""
+    if activity.type != "message" or not activity.service_url or not activity.conversation:
+        return
+    reply = {"type": "message", "text": text, "replyToId": activity.id,
+             "from": activity.recipient.serialize() if activity.recipient else None,
+             "recipient": activity.from_property.serialize() if activity.from_property else None,
+             "conversation": {"id": activity.conversation.id}}
+    try:
+        await services.connector.send(activity.service_url, activity.conversation.id, reply, reply_to=activity.id)
+    except ConnectorError as exc:
+        log.error("could not reply: %s", exc)
+
+
+async def _refuse(services: Services, activity: Activity) -> None:
+    await _say(services, activity, REFUSAL)
+
+
+async def _apologise(services: Services, activity: Activity, ref: str) -> None:
+    await _say(services, activity, SORRY.format(ref=ref))

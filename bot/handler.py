@@ -1,0 +1,155 @@
+"""The activity handler: turn an activity into a route, run it, keep the conversation's state."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+
+from adaptive_cards import verbs
+from adaptive_cards.cards import welcome_card
+from bot.config import Customer
+from bot.routing import Incoming, route
+from bot.services import CUSTOMER_KEY, Services, card_message
+from bot.store.conversations import Binding
+from bot.ticketing import open_ticket
+from dialogs import intake
+
+log = logging.getLogger("faultline.turn")
+HELP_TEXT = (
+    "I run the fault desk. Tell me what's broken (for example “our phones are down”) and I'll collect what your "
+    "contract needs, show you the priority and every deadline, and open a ticket.\n\n"
+    "You can also ask a question (“how do I …?”) or request a change (“please add …”): those get their own "
+    "targets. While reporting, say “cancel”, “start over” or “help” at any time."
+)
+
+
+def user_zone(activity: Activity, customer: Customer | None) -> ZoneInfo:
+    """The activity's localTimezone when Teams sends one, else the customer's."""
+    name = getattr(activity, "local_timezone", None)
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return customer.timezone if customer else ZoneInfo("UTC")
+
+
+class FaultlineBot:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+        self.intake_state = services.state.create_property("intake")
+
+    async def on_turn(self, context: TurnContext) -> None:
+        incoming = await self._incoming(context)
+        name = route(incoming)
+        log.info("route %s", name, extra={"route": name, "activity_type": incoming.type})
+        await getattr(self, f"_on_{name}")(context, incoming)
+        await self.s.state.save_changes(context)
+
+    async def _incoming(self, context: TurnContext) -> Incoming:
+        activity = context.activity
+        customer = context.turn_state.get(CUSTOMER_KEY)
+        recipient = activity.recipient.id if activity.recipient else None
+        mentioned = any(e.type == "mention" and (e.additional_properties.get("mentioned") or {}).get("id") == recipient
+                        for e in activity.entities or [])
+        text = TurnContext.remove_recipient_mention(activity) if mentioned else (activity.text or "")
+        value = activity.value if isinstance(activity.value, dict) else {}
+        added = [m.id for m in activity.members_added or []]
+        state = await self.intake_state.get(context, None) if customer else None
+        return Incoming(
+            type=activity.type, conversation_type=(activity.conversation.conversation_type or "personal"),
+            from_msp=customer is None, mentioned=mentioned, text=(text or "").strip(),
+            action=value.get(verbs.ACTION_KEY), bot_added=recipient in added, intake_active=bool(state),
+        )
+
+    # -- routes ----------------------------------------------------------------------------------
+    async def _on_ignore(self, context: TurnContext, incoming: Incoming) -> None:
+        return None
+
+    async def _on_installed(self, context: TurnContext, incoming: Incoming) -> None:
+        customer: Customer | None = context.turn_state.get(CUSTOMER_KEY)
+        if customer is None:
+            await context.send_activity("Hello! An MSP admin can type “@Faultline bind <customer>” in a customer's "
+                                        "support channel to have that customer's new tickets posted there.")
+            return
+        await context.send_activity(card_message(welcome_card(customer.name, customer.policy.name)))
+
+    async def _on_welcome(self, context: TurnContext, incoming: Incoming) -> None:
+        customer: Customer = context.turn_state[CUSTOMER_KEY]
+        await context.send_activity(card_message(welcome_card(customer.name, customer.policy.name)))
+
+    async def _on_help(self, context: TurnContext, incoming: Incoming) -> None:
+        await context.send_activity(HELP_TEXT)
+
+    async def _on_stale_card(self, context: TurnContext, incoming: Incoming) -> None:
+        await context.send_activity("That form is no longer in progress, so nothing was changed. Say “report a "
+                                    "fault” to start a new report.")
+
+    async def _on_msp_help(self, context: TurnContext, incoming: Incoming) -> None:
+        await context.send_activity("This is the provider's side of the fault desk. Admins: type “bind <customer>” "
+                                    "in a customer's support channel to post that customer's new tickets there.")
+
+    async def _on_bind(self, context: TurnContext, incoming: Incoming) -> None:
+        activity = context.activity
+        who = (activity.from_property.aad_object_id if activity.from_property else None) or ""
+        if who not in self.s.config.msp.admins:
+            await context.send_activity("Only an MSP admin can bind a support channel. Nothing was changed.")
+            return
+        channel = (activity.channel_data or {}).get("channel", {}).get("id")
+        name = incoming.text.split(maxsplit=1)[1] if len(incoming.text.split()) > 1 else ""
+        customer = self.s.config.find_customer(name)
+        if not channel or customer is None:
+            known = ", ".join(c.id for c in self.s.config.customers)
+            problem = "Type this in a channel of a team, not in chat." if not channel else \
+                f"I don't know the customer “{name}”. Known customers: {known}."
+            await context.send_activity(f"{problem} Nothing was changed.")
+            return
+        team = (activity.channel_data or {}).get("team", {}).get("id")
+        tenant = (activity.channel_data or {}).get("tenant", {}).get("id")
+        await self.s.conversations.bind(Binding(customer.id, team, channel, activity.service_url, tenant, who,
+                                                self.s.clock.now()))
+        await context.send_activity(f"Bound {customer.name} to this channel: their new tickets will be posted here.")
+
+    async def _start(self, context: TurnContext, incoming: Incoming, kind: str) -> None:
+        first = incoming.text if incoming.action is None else ""
+        await self._apply(context, intake.start(kind, self._intake_context(context), first))
+
+    async def _on_start_fault(self, context: TurnContext, incoming: Incoming) -> None:
+        await self._start(context, incoming, "fault")
+
+    async def _on_start_question(self, context: TurnContext, incoming: Incoming) -> None:
+        await self._start(context, incoming, "question")
+
+    async def _on_start_change(self, context: TurnContext, incoming: Incoming) -> None:
+        await self._start(context, incoming, "change")
+
+    async def _on_intake(self, context: TurnContext, incoming: Incoming) -> None:
+        state = await self.intake_state.get(context, None)
+        value = context.activity.value if isinstance(context.activity.value, dict) else {}
+        await self._apply(context, intake.step(dict(state), intake.Turn(incoming.text, value),
+                                               self._intake_context(context)))
+
+    # -- intake glue ---------------------------------------------------------------------------------
+    def _intake_context(self, context: TurnContext) -> intake.IntakeContext:
+        customer: Customer = context.turn_state[CUSTOMER_KEY]
+        return intake.IntakeContext(customer.name, customer.policy, customer.services,
+                                    user_zone(context.activity, customer), self.s.clock.now())
+
+    async def _apply(self, context: TurnContext, outcome: intake.Outcome) -> None:
+        if outcome.state is None:
+            await self.intake_state.delete(context)
+        else:
+            await self.intake_state.set(context, outcome.state)
+        for reply in outcome.replies:
+            await context.send_activity(card_message(reply.card, reply.text) if reply.card else reply.text)
+        if outcome.submission is not None:
+            await open_ticket(self.s, context, outcome.submission, self._intake_context(context))
+
+
+def activity_summary(activity: dict[str, Any]) -> str:
+    """Type and ids only, for logs (never text, tokens or card data)."""
+    return f"{activity.get('type')} id={activity.get('id')} conversation={activity.get('conversation', {}).get('id')}"

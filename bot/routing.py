@@ -1,0 +1,54 @@
+"""Choosing what to do with an activity: a pure function over a few facts, as (selector, route) pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from adaptive_cards import verbs
+from dialogs.triggers import intent_of
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The facts about an activity that decide its route."""
+
+    type: str
+    conversation_type: str  # personal, channel, groupChat
+    from_msp: bool
+    mentioned: bool
+    text: str
+    action: str | None
+    bot_added: bool
+    intake_active: bool
+
+    @property
+    def addressed(self) -> bool:
+        """In chat every message is for us; in channels and group chats only @mentions are."""
+        return self.conversation_type == "personal" or self.mentioned or self.action is not None
+
+
+def _words(incoming: Incoming) -> str:
+    return " ".join(incoming.text.lower().split())
+
+
+ROUTES: tuple[tuple[Callable[[Incoming], bool], str], ...] = (
+    (lambda i: i.type == "conversationUpdate" and i.bot_added, "installed"),
+    (lambda i: i.type != "message" or not i.addressed, "ignore"),
+    (lambda i: i.from_msp and _words(i).startswith("bind"), "bind"),
+    (lambda i: i.from_msp, "msp_help"),
+    (lambda i: i.action == verbs.START_REPORT, "start_fault"),
+    (lambda i: i.action == verbs.HELP and not i.intake_active, "help"),
+    (lambda i: i.intake_active, "intake"),
+    (lambda i: i.action is not None, "stale_card"),
+    (lambda i: intent_of(i.text) == "fault", "start_fault"),
+    (lambda i: intent_of(i.text) == "question", "start_question"),
+    (lambda i: intent_of(i.text) == "change", "start_change"),
+    (lambda i: intent_of(i.text) == "help", "help"),
+    (lambda i: True, "welcome"),
+)
+
+
+def route(incoming: Incoming) -> str:
+    """The name of the handler for this activity."""
+    return next(name for selector, name in ROUTES if selector(incoming))
