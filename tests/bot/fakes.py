@@ -52,6 +52,11 @@ class FakeConnector:
             await self.server.close()
 
     async def _handle(self, request: web.Request) -> web.Response:
+        if request.content_type == "application/x-www-form-urlencoded":  # the client-credentials token call
+            form = dict(await request.post())
+            self.calls.append(Recorded(request.method, request.path, {k: str(v) for k, v in form.items()},
+                                       dict(request.headers)))
+            return web.json_response({"access_token": f"bot-token-for-{form.get('client_id')}", "expires_in": 3600})
         body = await request.json() if request.can_read_body else {}
         self.calls.append(Recorded(request.method, request.path, body, dict(request.headers)))
         if self.fail_with:

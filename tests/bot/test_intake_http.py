@@ -24,3 +24,54 @@ async def test_a_full_report_by_text_opens_a_ticket_and_posts_both_cards(faultli
     assert "New ticket MAINTEL-000001 from Ada Reporter" in channel[0]["text"]
     card = json.dumps(channel[0]["attachments"][0]["content"], ensure_ascii=False)
     assert "MAINTEL-000001 · Fault, priority P1" in card and "Ada Reporter" in card
+
+
+async def _ticket_count(faultline: Running) -> int:
+    from bot.store.tickets import TicketStore
+
+    return await TicketStore(faultline.db).count()
+
+
+async def test_a_full_report_by_the_card_form(faultline: Running) -> None:
+    from adaptive_cards import verbs
+
+    await faultline.say(value={verbs.ACTION_KEY: verbs.START_REPORT})
+    form = {verbs.ACTION_KEY: verbs.INTAKE_FORM, "started_date": "2025-11-24", "started_time": "09:40",
+            "services": "inbound_calls", "users_affected": "30", "sites_affected": "2", "total_sites": "4",
+            "mission_critical_site": "false", "workaround": "false", "description": "No inbound calls"}
+    assert await faultline.say(value=form) == 200
+    assert "Call delivery to more than one site" in faultline.connector.texts()
+    await faultline.say(value={verbs.ACTION_KEY: verbs.CONFIRM})
+    assert "Ticket MAINTEL-000001 is open" in faultline.connector.texts()
+    assert await _ticket_count(faultline) == 1
+
+
+async def test_invalid_answers_are_asked_again_over_http(faultline: Running) -> None:
+    from adaptive_cards import verbs
+
+    await faultline.say("report a fault")
+    await faultline.say("in a bit")
+    assert "couldn't read “in a bit” as a time" in faultline.connector.texts()
+    await faultline.say(value={verbs.ACTION_KEY: verbs.INTAKE_FORM, "started_date": "2025-11-24",
+                               "started_time": "23:00", "services": "", "description": ""})
+    sent = faultline.connector.texts()
+    assert "That's in the future" in sent and "Choose at least one affected service" in sent
+    assert await _ticket_count(faultline) == 0
+
+
+async def test_cancel_opens_nothing(faultline: Running) -> None:
+    await faultline.say("our phones are down")
+    await faultline.say("10 minutes ago")
+    await faultline.say("cancel")
+    assert "Cancelled: nothing was opened" in faultline.connector.texts()
+    await faultline.say("confirm")  # no report in progress any more
+    assert await _ticket_count(faultline) == 0
+
+
+async def test_a_question_becomes_a_help_request(faultline: Running) -> None:
+    await faultline.say("how do I change my voicemail greeting?")
+    await faultline.say("voicemail")
+    await faultline.say("I want a new greeting for the main line")
+    await faultline.say("confirm")
+    assert "Help request, priority P5" in faultline.connector.texts()
+    assert "Ticket MAINTEL-000001 is open" in faultline.connector.texts()
