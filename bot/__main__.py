@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if settings.local:
         log.warning("LOCAL MODE: inbound authentication is OFF and the bot listens on 127.0.0.1 only. "
                     "Use it with the Agents Playground or the Bot Framework Emulator, never in production.")
-    web.run_app(app, host=host, port=args.port or settings.port, print=lambda *_: None)
+    web.run_app(app, host=host, port=args.port or settings.port, access_log=None, print=lambda *_: None)
     return 0
 
 

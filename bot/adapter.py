@@ -13,6 +13,7 @@ from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
 from bot.connector import Connector
+from bot.wire import to_json
 
 INVOKE_RESPONSE_KEY = "faultline.invoke_response"
 
@@ -29,7 +30,7 @@ class FaultlineAdapter(BotAdapter):  # type: ignore[misc]
                 context.turn_state[INVOKE_RESPONSE_KEY] = activity.value
                 responses.append(ResourceResponse(id=""))
                 continue
-            body = activity.serialize()
+            body = to_json(activity)
             sent = await self.connector.send(activity.service_url, activity.conversation.id, body,
                                              reply_to=activity.reply_to_id)
             responses.append(ResourceResponse(id=sent.activity_id or ""))
@@ -37,7 +38,7 @@ class FaultlineAdapter(BotAdapter):  # type: ignore[misc]
 
     async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
         sent = await self.connector.update(activity.service_url, activity.conversation.id, activity.id,
-                                           activity.serialize())
+                                           to_json(activity))
         return ResourceResponse(id=sent.activity_id or activity.id)
 
     async def delete_activity(self, context: TurnContext, reference: Any) -> None:

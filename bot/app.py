@@ -24,6 +24,7 @@ from bot.settings import Settings
 from bot.store.conversations import ConversationStore, DatabaseStorage
 from bot.store.db import Database
 from bot.store.tickets import TicketStore
+from bot.wire import to_json
 
 log = logging.getLogger("faultline.http")
 MAX_BODY = 256 * 1024
@@ -160,7 +161,7 @@ async def _remember(services: Services, activity: Activity, tenant: str | None, 
     """Keep the conversation reference, for proactive messages later."""
     if not activity.conversation or not activity.service_url:
         return
-    reference = TurnContext.get_conversation_reference(activity).serialize()
+    reference = to_json(TurnContext.get_conversation_reference(activity))
     user = activity.from_property.aad_object_id if activity.from_property else None
     await services.conversations.remember(conversation_id=activity.conversation.id, tenant_id=tenant,
                                           customer_id=customer_id, user_id=user, reference=reference,

@@ -41,15 +41,24 @@ class Binding:
 class ConversationStore:
     """References for proactive messages, channel bindings, and activity de-duplication."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, remembered: int = 50_000) -> None:
         self.db = db
+        self._remembered: dict[str, str] = {}
+        self._remembered_max = remembered
 
     async def remember(self, *, conversation_id: str, tenant_id: str | None, customer_id: str | None,
                        user_id: str | None, reference: Mapping[str, Any], at: datetime) -> None:
+        """Store the reference; skipped when this process already stored the very same one."""
+        fingerprint = json.dumps([tenant_id, customer_id, user_id, reference], sort_keys=True, default=str)
+        if self._remembered.get(conversation_id) == fingerprint:
+            return
         values = {"conversation_id": conversation_id, "tenant_id": tenant_id, "customer_id": customer_id,
                   "user_id": user_id, "reference": dict(reference), "updated_at": at}
         async with self.db.write() as conn:
             await conn.execute(_upsert(self.db, conversation_refs, values, ["conversation_id"]))
+        if len(self._remembered) >= self._remembered_max:
+            self._remembered.clear()
+        self._remembered[conversation_id] = fingerprint
 
     async def reference(self, conversation_id: str) -> Mapping[str, Any] | None:
         async with self.db.read() as conn:

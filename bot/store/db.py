@@ -43,6 +43,9 @@ class Database:
         if self.is_sqlite:
             self._prepare_sqlite_file()
             engine_options.setdefault("connect_args", {"timeout": 30})
+            # Writes always end in COMMIT or ROLLBACK (engine.begin) and pysqlite opens no transaction for a
+            # SELECT, so the pool's rollback-on-return is a wasted round trip to the driver thread.
+            engine_options.setdefault("pool_reset_on_return", None)
         else:
             engine_options.setdefault("pool_size", 10)
             engine_options.setdefault("pool_pre_ping", True)
