@@ -132,8 +132,9 @@ async def main() -> None:
         ]
         try:
             async with aiohttp.ClientSession() as session:
-                for name in ports:
-                    await wait_alive(session, f"http://127.0.0.1:{ports[name]}/{'stats' if name == 'connector' else 'healthz'}")
+                for name, port in ports.items():
+                    probe = "stats" if name == "connector" else "healthz"
+                    await wait_alive(session, f"http://127.0.0.1:{port}/{probe}")
             print(f"{args.reporters} concurrent reporters, {args.rounds} full text reports each "
                   f"({len(SCRIPT)} turns per report), everything on loopback")
             urls = {name: f"http://127.0.0.1:{ports[name]}/api/messages" for name in ("echo", "faultline")}
