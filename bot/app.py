@@ -162,6 +162,7 @@ async def _remember(services: Services, activity: Activity, tenant: str | None, 
     if not activity.conversation or not activity.service_url:
         return
     reference = to_json(TurnContext.get_conversation_reference(activity))
+    reference.pop("activityId", None)  # changes every turn; proactive messages do not need it
     user = activity.from_property.aad_object_id if activity.from_property else None
     await services.conversations.remember(conversation_id=activity.conversation.id, tenant_id=tenant,
                                           customer_id=customer_id, user_id=user, reference=reference,
