@@ -121,9 +121,17 @@ async def messages(request: web.Request) -> web.Response:
     return await _turn(app, body)
 
 
+def _local_tenant(services: Services) -> str | None:
+    """In local mode, a tenant-less activity (the Emulator) speaks for FAULTLINE_LOCAL_TENANT or the first customer."""
+    if not services.settings.local:
+        return None
+    first = services.config.customers[0] if services.config.customers else None
+    return services.settings.local_tenant or (min(first.tenants) if first else None)
+
+
 async def _turn(app: web.Application, body: dict[str, Any]) -> web.Response:
     services = app[SERVICES]
-    tenant = tenant_of(body)
+    tenant = tenant_of(body) or _local_tenant(services)
     activity = Activity().deserialize(body)
     if not services.config.is_known_tenant(tenant):
         log.warning("refused tenant %s (%s)", tenant, activity_summary(body))

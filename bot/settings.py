@@ -43,6 +43,8 @@ class Settings:
     openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
     emulator_openid_metadata_url: str = "https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration"
     token_endpoint: str = ""
+    local_tenant: str = ""
+    """Local mode only: the tenant assumed for activities that carry none (the Bot Framework Emulator)."""
 
     @property
     def auth_enabled(self) -> bool:
@@ -89,4 +91,5 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         emulator_openid_metadata_url=env.get("FAULTLINE_EMULATOR_OPENID_METADATA_URL",
                                              Settings.emulator_openid_metadata_url),
         token_endpoint=env.get("FAULTLINE_TOKEN_ENDPOINT", ""),
+        local_tenant=env.get("FAULTLINE_LOCAL_TENANT", "") if local else "",
     )

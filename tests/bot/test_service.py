@@ -221,3 +221,11 @@ def test_without_an_app_id_and_without_local_mode_it_refuses_to_start() -> None:
 def test_secrets_never_show_in_settings_repr() -> None:
     settings = settings_from_env({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "hunter2"})
     assert "hunter2" not in repr(settings) and "hunter2" not in str(settings)
+
+
+async def test_local_mode_serves_the_emulator_which_sends_no_tenant(faultline: Running) -> None:
+    body = activity(service_url=faultline.service_url, text="our phones are down")
+    body["channelData"] = {}
+    del body["conversation"]["tenantId"]
+    assert (await faultline.post(body)).status == 200
+    assert "Sorry to hear that" in faultline.connector.texts()
