@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sla import Policy, PolicyLibrary, SlaError, load_policy_file
-from sla.loader import Reader
+from sla.loader import Reader, read_toml
 from sla.services import SERVICES
 
 ENGINEERS_FROM_CHANNEL = "support_channel_members"
@@ -191,10 +191,4 @@ def load_config(path: Path | None) -> Config:
     if path is None:
         text = (resources.files("bot") / "demo_customers.toml").read_text(encoding="utf-8")
         return config_from_mapping(tomllib.loads(text), "demo configuration (bot/demo_customers.toml)", Path("."))
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), "(syntax)", f"not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(str(path), "(file)", f"cannot be read: {exc.strerror}") from None
-    return config_from_mapping(raw, str(path), path.parent)
+    return config_from_mapping(read_toml(path, _error), str(path), path.parent)

@@ -414,15 +414,19 @@ def _build(top: Reader, available: dict[str, Reading], chosen: tuple[str, ...],
     )
 
 
+def read_toml(path: Path, error: ErrorFactory = PolicyError) -> dict[str, Any]:
+    """A TOML file's contents; unreadable or invalid files fail naming the file and what is wrong."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise error(str(path), "(syntax)", f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise error(str(path), "(file)", f"cannot be read: {exc.strerror}") from None
+
+
 def load_policy_file(path: Path, readings: Iterable[str] = ()) -> Policy:
     """Load one policy file; errors name the file, the key and the problem."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(str(path), "(syntax)", f"not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise PolicyError(str(path), "(file)", f"cannot be read: {exc.strerror}") from None
-    policy = policy_from_mapping(raw, str(path), readings)
+    policy = policy_from_mapping(read_toml(path), str(path), readings)
     if policy.id != path.stem:
         raise PolicyError(str(path), "id", f"must match the file name {path.stem!r}; got {policy.id!r}")
     return policy

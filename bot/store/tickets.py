@@ -16,11 +16,10 @@ from bot.store.schema import reference_counters, ticket_events, tickets
 
 
 @dataclass(frozen=True)
-class NewTicket:
-    """What intake hands over when a reporter confirms."""
+class _Report:
+    """What a ticket is about: the fields shared by a new ticket and a stored one."""
 
     customer_id: str
-    reference_prefix: str
     category: str
     priority: str | None
     channel: str
@@ -36,33 +35,27 @@ class NewTicket:
 
 
 @dataclass(frozen=True)
-class Ticket:
+class NewTicket(_Report):
+    """What intake hands over when a reporter confirms."""
+
+    reference_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class Ticket(_Report):
     """A stored ticket."""
 
-    id: int
-    customer_id: str
-    reference: str
-    status: str
-    category: str
-    priority: str | None
-    channel: str
-    policy_id: str
-    policy_snapshot: Mapping[str, Any]
-    reported_at: datetime
-    started_at: datetime | None
-    report: Mapping[str, Any]
-    classification: Mapping[str, Any]
-    reporter_id: str
-    reporter_name: str
-    reporter_conversation_id: str
-    reporter_activity_id: str | None
-    channel_conversation_id: str | None
-    channel_activity_id: str | None
-    assignee_id: str | None
-    assignee_name: str | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
+    id: int = 0
+    reference: str = ""
+    status: str = "open"
+    reporter_activity_id: str | None = None
+    channel_conversation_id: str | None = None
+    channel_activity_id: str | None = None
+    assignee_id: str | None = None
+    assignee_name: str | None = None
+    version: int = 1
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +107,7 @@ class TicketStore:
         """Store a ticket with a fresh reference and its 'opened' event, in one transaction."""
         async with self.db.write() as conn:
             number = await self._next_number(conn, new.customer_id)
-            values = {f.name: getattr(new, f.name) for f in fields(NewTicket) if f.name != "reference_prefix"}
+            values = {f.name: getattr(new, f.name) for f in fields(_Report)}
             values |= {"reference": format_reference(new.reference_prefix, number), "status": "open",
                        "version": 1, "created_at": at, "updated_at": at}
             ticket_id = (await conn.execute(tickets.insert().values(**values).returning(tickets.c.id))).scalar_one()

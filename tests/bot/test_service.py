@@ -229,3 +229,16 @@ async def test_local_mode_serves_the_emulator_which_sends_no_tenant(faultline: R
     del body["conversation"]["tenantId"]
     assert (await faultline.post(body)).status == 200
     assert "Sorry to hear that" in faultline.connector.texts()
+
+
+def test_the_service_refuses_to_start_without_an_identity_and_says_what_to_set() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "FAULTLINE_"))}
+    done = subprocess.run([sys.executable, "-m", "bot"], env=env, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 2
+    assert "set MicrosoftAppId" in done.stderr and "FAULTLINE_LOCAL=1" in done.stderr
+    assert "Traceback" not in done.stderr
