@@ -54,12 +54,14 @@ def test_a_customer_policy_file_of_its_own(tmp_path: Path) -> None:
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "acme-gold.toml").write_text(
         shipped.read_text(encoding="utf-8").replace('id = "voip-cat1"', 'id = "acme-gold"'), encoding="utf-8")
-    text = GOOD.replace('policy = "vodafone-vone-m"\nreadings = ["elapsed_168h"]', 'policy_file = "policies/acme-gold.toml"')
+    text = GOOD.replace('policy = "vodafone-vone-m"\nreadings = ["elapsed_168h"]',
+                        'policy_file = "policies/acme-gold.toml"')
     assert load_config(write(tmp_path, text)).customers[0].policy.id == "acme-gold"
 
 
 @pytest.mark.parametrize(("old", "new", "key", "problem"), [
-    ('services = ["inbound_pstn", "voicemail"]', 'services = ["fax"]', "customers[0].services", "unknown service id 'fax'"),
+    ('services = ["inbound_pstn", "voicemail"]', 'services = ["fax"]', "customers[0].services",
+     "unknown service id 'fax'"),
     ('policy = "vodafone-vone-m"', 'policy = "gold"', "customers[0].policy", "unknown policy 'gold'"),
     ('readings = ["elapsed_168h"]', 'readings = ["generous"]', "customers[0].policy", "no reading 'generous'"),
     ('timezone = "Europe/London"', 'timezone = "Mars/Olympus"', "customers[0].timezone", "unknown time zone"),
