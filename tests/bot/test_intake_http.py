@@ -75,3 +75,15 @@ async def test_a_question_becomes_a_help_request(faultline: Running) -> None:
     await faultline.say("confirm")
     assert "Help request, priority P5" in faultline.connector.texts()
     assert "Ticket MAINTEL-000001 is open" in faultline.connector.texts()
+
+
+async def test_times_are_read_and_shown_in_the_users_own_zone(faultline: Running) -> None:
+    from bot.store.tickets import TicketStore
+
+    answers = ["our phones are down", "04:40", "1", "60%", "1 of 3", "no", "no", "Busy tone", "confirm"]
+    for text in answers:  # 10:00 UTC is 05:00 in New York
+        await faultline.say(text, localTimezone="America/New_York")
+    ticket = await TicketStore(faultline.db).by_reference("MAINTEL-000001")
+    assert ticket is not None and ticket.started_at is not None
+    assert ticket.started_at.isoformat() == "2025-11-24T09:40:00+00:00"
+    assert "Mon 24 Nov 05:30 EST" in faultline.connector.texts()  # P1 first response due, in the reporter's zone
