@@ -19,7 +19,7 @@ from adaptive_cards.views import Rationale, ReportView, target_rows
 from dialogs import answers
 from dialogs.form import read_form
 from dialogs.timeparse import TimeInFuture, TimeNotUnderstood, parse_started_at
-from sla import Classification, Policy, classify
+from sla import Classification, Policy, RequestError, classify
 from sla.calendars import WorkingCalendar
 from sla.classify import facts_from_mapping
 from sla.clock import TicketEvent, clock_state
@@ -41,6 +41,12 @@ RESTART_WORDS = {"start over", "restart", "start again", "reset"}
 HELP_WORDS = {"help", "?", "what do i do", "what now"}
 CONFIRM_WORDS = {"confirm", "yes", "y", "ok", "okay", "open", "open it", "open the ticket", "submit", "go"}
 MAX_DESCRIPTION = 4000
+OUTSIDE = {
+    "out_of_scope": "This looks outside what the support contract covers (see the contract's words above), so no "
+                    "SLA clock runs. You can still open the ticket so the support team can confirm, or cancel.",
+    "not_applicable": "This looks like a fault in a service this provider does not supply, so no SLA clock runs. "
+                      "You can still open the ticket so the support team can point you to the right place, or cancel.",
+}
 
 
 @dataclass(frozen=True)
@@ -278,10 +284,12 @@ def report_view(ctx: IntakeContext, kind: str, found: Mapping[str, Any], result:
                 **ticket: Any) -> ReportView:
     """What the summary (and later the ticket card) shows for these answers."""
     category = result.category
-    specs_owner = result.priority
-    opened = TicketEvent("opened", ticket.get("reported_at") or ctx.now, priority=specs_owner,
+    opened = TicketEvent("opened", ticket.get("reported_at") or ctx.now, priority=result.priority,
                          channel=ctx.channel, category=category)
-    state = clock_state(ctx.policy, [opened, *ticket.get("events", ())], ctx.now)
+    try:
+        rows = target_rows(clock_state(ctx.policy, [opened, *ticket.get("events", ())], ctx.now))
+    except RequestError:  # outside the contract: no clock runs
+        rows = []
     priority_name = ctx.policy.priority(result.priority).name if result.priority else ""
     started = found.get("started_at")
     return ReportView(
@@ -291,7 +299,7 @@ def report_view(ctx: IntakeContext, kind: str, found: Mapping[str, Any], result:
         started_at=datetime.fromisoformat(started) if started else None,
         services=[ctx.services.get(s, s) for s in found.get("services", [])],
         impact=impact_lines(found), description=found.get("description", ""),
-        targets=target_rows(state), clock_note=clock_note(ctx, result, opened.at),
+        targets=rows, clock_note=OUTSIDE.get(category) or clock_note(ctx, result, opened.at),
         reference=ticket.get("reference", ""), status=ticket.get("status", ""),
         reported_at=ticket.get("reported_at"), reporter_name=ticket.get("reporter_name", ""),
         assignee_name=ticket.get("assignee_name", "") or "",

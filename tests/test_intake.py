@@ -173,3 +173,15 @@ def test_confirm_before_the_end_is_refused_politely() -> None:
 ])
 def test_free_text_intents(text: str, intent: str | None) -> None:
     assert intent_of(text) == intent
+
+
+@pytest.mark.parametrize(("policy", "service", "title"), [
+    ("maintel-icon", "teams client", "Outside the support contract"),
+    ("cloudcti", "inbound calls", "Not covered by this service"),
+])
+def test_outside_the_contract_says_so_and_runs_no_clock(policy: str, service: str, title: str) -> None:
+    outcome = run(["10 minutes ago", service, "all", "1 of 1", "no", "no", "It won't work"], ctx(policy))
+    text = said(outcome)
+    assert title in text and "no SLA clock runs" in text and "no time targets" in text
+    confirmed = step(outcome.state or {}, Turn("confirm"), ctx(policy))
+    assert confirmed.submission is not None and confirmed.submission.classification.priority is None

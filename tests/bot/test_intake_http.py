@@ -87,3 +87,12 @@ async def test_times_are_read_and_shown_in_the_users_own_zone(faultline: Running
     assert ticket is not None and ticket.started_at is not None
     assert ticket.started_at.isoformat() == "2025-11-24T09:40:00+00:00"
     assert "Mon 24 Nov 05:30 EST" in faultline.connector.texts()  # P1 first response due, in the reporter's zone
+
+
+async def test_an_out_of_scope_report_can_still_be_logged_without_a_clock(faultline: Running) -> None:
+    for text in ["our phones are down", "10 minutes ago", "teams client", "all", "1 of 1", "no", "no",
+                 "Teams will not start", "confirm"]:
+        assert await faultline.say(text) == 200
+    sent = faultline.connector.texts()
+    assert "Outside the support contract" in sent and "Ticket MAINTEL-000001 is open" in sent
+    assert "something went wrong" not in sent
