@@ -185,3 +185,15 @@ def test_outside_the_contract_says_so_and_runs_no_clock(policy: str, service: st
     assert title in text and "no SLA clock runs" in text and "no time targets" in text
     confirmed = step(outcome.state or {}, Turn("confirm"), ctx(policy))
     assert confirmed.submission is not None and confirmed.submission.classification.priority is None
+
+
+@pytest.mark.parametrize("policy", LIB.ids())
+@pytest.mark.parametrize(("kind", "answers"), [
+    ("fault", FULL), ("fault", ["2 hours ago", "voicemail", "just me", "1 of 1", "no", "yes", "No greeting"]),
+    ("question", ["none", "How do I divert my line?"]), ("change", ["voicemail", "Please add a mailbox"]),
+])
+def test_every_contract_reaches_a_confirmation_for_every_kind(policy: str, kind: str, answers: list[str]) -> None:
+    outcome = run(answers, ctx(policy), kind)
+    assert outcome.state is not None and outcome.state["step"] == "confirm", said(outcome)
+    confirmed = step(outcome.state, Turn("confirm"), ctx(policy))
+    assert confirmed.submission is not None
