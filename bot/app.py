@@ -171,7 +171,11 @@ async def _remember(services: Services, activity: Activity, tenant: str | None, 
         return
     reference = to_json(TurnContext.get_conversation_reference(activity))
     reference.pop("activityId", None)  # changes every turn; proactive messages do not need it
-    user = activity.from_property.aad_object_id if activity.from_property else None
+    sender = activity.from_property
+    user = sender.aad_object_id if sender else None
+    if sender and user and sender.id:
+        await services.conversations.remember_user(aad_object_id=user, mri=sender.id, name=sender.name,
+                                                   tenant_id=tenant, at=services.clock.now())
     await services.conversations.remember(conversation_id=activity.conversation.id, tenant_id=tenant,
                                           customer_id=customer_id, user_id=user, reference=reference,
                                           at=services.clock.now())

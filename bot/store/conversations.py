@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
-from bot.store.schema import channel_bindings, conversation_refs, dialog_state, processed_activities
+from bot.store.schema import channel_bindings, conversation_refs, dialog_state, processed_activities, users
 
 
 def _upsert(db: Database, table: Any, values: Mapping[str, Any], keys: list[str]) -> Any:
@@ -59,6 +59,26 @@ class ConversationStore:
         if len(self._remembered) >= self._remembered_max:
             self._remembered.clear()
         self._remembered[conversation_id] = fingerprint
+
+    async def remember_user(self, *, aad_object_id: str, mri: str, name: str | None, tenant_id: str | None,
+                            at: datetime) -> None:
+        """Keep the Teams id (MRI) of a user we have seen; skipped when unchanged in this process."""
+        fingerprint = json.dumps([mri, name, tenant_id])
+        if self._remembered.get(f"user:{aad_object_id}") == fingerprint:
+            return
+        values = {"aad_object_id": aad_object_id, "mri": mri, "name": name, "tenant_id": tenant_id, "updated_at": at}
+        async with self.db.write() as conn:
+            await conn.execute(_upsert(self.db, users, values, ["aad_object_id"]))
+        self._remembered[f"user:{aad_object_id}"] = fingerprint
+
+    async def users(self, aad_object_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        """MRI and display name of each known user among ``aad_object_ids``."""
+        if not aad_object_ids:
+            return {}
+        async with self.db.read() as conn:
+            rows = await conn.execute(select(users.c.aad_object_id, users.c.mri, users.c.name)
+                                      .where(users.c.aad_object_id.in_(aad_object_ids)))
+            return {aad: (mri, name) for aad, mri, name in rows}
 
     async def reference(self, conversation_id: str) -> Mapping[str, Any] | None:
         async with self.db.read() as conn:

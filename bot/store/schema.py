@@ -132,3 +132,12 @@ processed_activities = Table(
     Column("processed_at", UTCDateTime, nullable=False, index=True),
 )
 
+
+users = Table(
+    "users", metadata,
+    Column("aad_object_id", String(64), primary_key=True),
+    Column("mri", String(200), nullable=False),
+    Column("name", String(200)),
+    Column("tenant_id", String(64)),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.settings import Settings, SettingsError, settings_from_env
-from bot.store.db import Database
+from bot.store.db import Database, head_revision
 from bot.store.schema import conversation_refs, dialog_state, processed_activities
 from bot.store.tickets import TicketStore
 from tests.bot.conftest import START, Running, start_faultline
@@ -33,7 +33,7 @@ async def test_health_and_readiness(faultline: Running) -> None:
         assert r.status == 200 and (await r.json())["status"] == "alive"
     async with faultline.session.get(f"{faultline.url}readyz") as r:
         body = await r.json()
-        assert r.status == 200 and body["status"] == "ready" and "schema 0001" in body["reason"]
+        assert r.status == 200 and body["status"] == "ready" and f"schema {head_revision()}" in body["reason"]
 
 
 async def test_a_restart_in_the_middle_of_a_report_continues_where_it_stopped(tmp_path: Path) -> None:
