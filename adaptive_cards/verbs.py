@@ -12,3 +12,18 @@ HELP = "help"
 MY_TICKETS = "tickets.mine"
 
 ALL = (START_REPORT, INTAKE_FORM, CONFIRM, CHANGE, CANCEL, HELP, MY_TICKETS)
+
+# Ticket verbs (Action.Execute), engineers' then reporters'.
+REFRESH = "refresh"
+ACKNOWLEDGE = "ticket.acknowledge"
+ASSIGN = "ticket.assign"
+UPDATE = "ticket.update"
+RECLASSIFY = "ticket.reclassify"
+HOLD = "ticket.hold"
+RESUME = "ticket.resume"
+RESTORE = "ticket.restore"
+RESOLVE = "ticket.resolve"
+REOPEN = "ticket.reopen"
+ADD_INFO = "ticket.add_info"
+CONFIRM_RESTORATION = "ticket.confirm_restoration"
+STILL_BROKEN = "ticket.still_broken"

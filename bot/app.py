@@ -19,7 +19,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config, Customer, load_config
 from bot.connector import Connector, ConnectorError, token_provider
 from bot.handler import FaultlineBot, activity_summary
-from bot.services import CUSTOMER_KEY, Services
+from bot.services import CUSTOMER_KEY, TENANT_KEY, Services
 from bot.settings import Settings
 from bot.store.conversations import ConversationStore, DatabaseStorage
 from bot.store.db import Database
@@ -145,7 +145,7 @@ async def _turn(app: web.Application, body: dict[str, Any]) -> web.Response:
     customer = services.config.customer_for_tenant(tenant)
     try:
         await _remember(services, activity, tenant, customer.id if customer else None)
-        response = await app[BOT_ADAPTER_KEY].process(activity, _with_customer(app[BOT].on_turn, customer))
+        response = await app[BOT_ADAPTER_KEY].process(activity, _with_customer(app[BOT].on_turn, customer, tenant))
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("turn failed, reference %s (%s)", ref, activity_summary(body))
@@ -156,10 +156,11 @@ async def _turn(app: web.Application, body: dict[str, Any]) -> web.Response:
     return web.Response(status=200)
 
 
-def _with_customer(logic: Callable[[TurnContext], Awaitable[None]],
-                   customer: Customer | None) -> Callable[[TurnContext], Awaitable[None]]:
+def _with_customer(logic: Callable[[TurnContext], Awaitable[None]], customer: Customer | None,
+                   tenant: str | None) -> Callable[[TurnContext], Awaitable[None]]:
     async def run(context: TurnContext) -> None:
         context.turn_state[CUSTOMER_KEY] = customer
+        context.turn_state[TENANT_KEY] = tenant
         await logic(context)
 
     return run

@@ -118,7 +118,7 @@ class Connector:
         self.session, self.tokens = session, tokens
         self.attempts, self.max_wait = attempts, max_wait
 
-    async def _call(self, method: str, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def _call(self, method: str, url: str, body: Mapping[str, Any] | None) -> dict[str, Any]:
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(self.attempts), reraise=True,
             retry=retry_if_exception(lambda e: isinstance(e, ConnectorError) and e.retryable),
@@ -128,7 +128,7 @@ class Connector:
                 return await self._once(method, url, body)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _once(self, method: str, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    async def _once(self, method: str, url: str, body: Mapping[str, Any] | None) -> dict[str, Any]:
         token = await self.tokens.token()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
@@ -162,6 +162,17 @@ class Connector:
     async def delete(self, service_url: str, conversation_id: str, activity_id: str) -> None:
         url = f"{self._base(service_url)}/{quote(conversation_id, safe='')}/activities/{quote(activity_id, safe='')}"
         await self._call("DELETE", url, {})
+
+    async def is_member(self, service_url: str, conversation_id: str, user_id: str) -> bool:
+        """Whether a user belongs to a conversation (a team), asked of the connector."""
+        url = f"{self._base(service_url)}/{quote(conversation_id, safe='')}/members/{quote(user_id, safe='')}"
+        try:
+            await self._call("GET", url, None)
+        except ConnectorError as exc:
+            if exc.status in (403, 404):
+                return False
+            raise
+        return True
 
     async def create_conversation(self, service_url: str, parameters: Mapping[str, Any]) -> Sent:
         answer = await self._call("POST", self._base(service_url), parameters)

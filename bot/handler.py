@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity
 
 from adaptive_cards import verbs
 from adaptive_cards.cards import welcome_card
+from adaptive_cards.format import local_time
+from bot.actions import Actor
+from bot.commands import parse_command
 from bot.config import Customer
 from bot.routing import Incoming, route
-from bot.services import CUSTOMER_KEY, Services, card_message
+from bot.services import CUSTOMER_KEY, TENANT_KEY, Services, card_message
 from bot.store.conversations import Binding
+from bot.store.tickets import Ticket
+from bot.ticket_service import TicketService
+from bot.ticket_views import STATUS_TEXT, soonest_deadline
 from bot.ticketing import open_ticket
 from dialogs import intake
 
@@ -42,6 +49,7 @@ class FaultlineBot:
     def __init__(self, services: Services) -> None:
         self.s = services
         self.intake_state = services.state.create_property("intake")
+        self.tickets = TicketService(services)
 
     async def on_turn(self, context: TurnContext) -> None:
         incoming = await self._incoming(context)
@@ -61,7 +69,8 @@ class FaultlineBot:
         added = [m.id for m in activity.members_added or []]
         state = await self.intake_state.get(context, None) if customer else None
         return Incoming(
-            type=activity.type, conversation_type=(activity.conversation.conversation_type or "personal"),
+            type=activity.type, name=activity.name,
+            conversation_type=(activity.conversation.conversation_type or "personal"),
             from_msp=customer is None, mentioned=mentioned, text=(text or "").strip(),
             action=value.get(verbs.ACTION_KEY), bot_added=recipient in added, intake_active=bool(state),
         )
@@ -132,6 +141,105 @@ class FaultlineBot:
         value = context.activity.value if isinstance(context.activity.value, dict) else {}
         await self._apply(context, intake.step(dict(state), intake.Turn(incoming.text, value),
                                                self._intake_context(context)))
+
+    # -- working tickets ------------------------------------------------------------------------
+    def _actor(self, context: TurnContext, role: str | None) -> Actor:
+        sender = context.activity.from_property
+        return Actor(sender.aad_object_id or sender.id, sender.name or "Someone", role)
+
+    async def _role(self, context: TurnContext, customer: Customer) -> str | None:
+        sender = context.activity.from_property
+        return await self.tickets.role_of(customer, sender.aad_object_id or "", context.turn_state.get(TENANT_KEY),
+                                          context.activity.service_url, sender.id)
+
+    async def _on_card_action(self, context: TurnContext, incoming: Incoming) -> None:
+        action = (context.activity.value or {}).get("action") or {}
+        data = action.get("data") or {}
+        ticket = await self._ticket_by_id(data.get("ticket"))
+        customer = self.s.config.customer(ticket.customer_id) if ticket else None
+        if ticket is None or customer is None:
+            await self._invoke_reply(context, message="That ticket could not be found; nothing was changed.")
+            return
+        role = await self._role(context, customer)
+        tz = user_zone(context.activity, customer)
+        if action.get("verb") == verbs.REFRESH:
+            card = await self.tickets.card_for(customer, ticket, await self.s.tickets.events(ticket.id), role, tz)
+        else:
+            version = data.get("version")
+            outcome = await self.tickets.act(
+                customer=customer, ticket_id=ticket.id, verb=str(action.get("verb")), actor=self._actor(context, role),
+                inputs=data, card_version=version if isinstance(version, int) else None,
+                origin=context.activity.conversation.id, tz=tz)
+            card = outcome.card
+        await self._invoke_reply(context, card=card)
+
+    async def _ticket_by_id(self, raw: Any) -> Ticket | None:
+        try:
+            return await self.s.tickets.get(int(raw))
+        except (TypeError, ValueError):
+            return None
+
+    async def _invoke_reply(self, context: TurnContext, card: dict[str, Any] | None = None, message: str = "") -> None:
+        body = ({"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": card} if card else
+                {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": message})
+        await context.send_activity(Activity(type="invokeResponse", value=InvokeResponse(status=200, body=body)))
+
+    async def _on_ticket_command(self, context: TurnContext, incoming: Incoming) -> None:
+        command = parse_command(incoming.text)
+        assert command is not None
+        if command.word == "tickets":
+            await context.send_activity(await self._ticket_list(context))
+            return
+        ticket = await self._ticket_for(context, command.reference)
+        customer = self.s.config.customer(ticket.customer_id) if ticket else None
+        if ticket is None or customer is None:
+            await context.send_activity("Which ticket? Name it, for example “update ACME-000123 engineer on the way”, "
+                                        "or type the command in the ticket's own thread. Nothing was changed.")
+            return
+        role = await self._role(context, customer)
+        tz = user_zone(context.activity, customer)
+        if command.verb is None:  # status
+            card = await self.tickets.card_for(customer, ticket, await self.s.tickets.events(ticket.id), role, tz)
+            await context.send_activity(card_message(card))
+            return
+        outcome = await self.tickets.act(customer=customer, ticket_id=ticket.id, verb=command.verb,
+                                         actor=self._actor(context, role), inputs=command.inputs, card_version=None,
+                                         origin=None, tz=tz)
+        await context.send_activity(card_message(outcome.card, outcome.message))
+
+    async def _ticket_for(self, context: TurnContext, reference: str | None) -> Ticket | None:
+        """The named ticket, else this thread's, else the sender's only open one."""
+        if reference:
+            return await self.s.tickets.by_reference(reference)
+        in_thread = await self.s.tickets.by_channel_thread(context.activity.conversation.id)
+        if in_thread is not None:
+            return in_thread
+        mine = await self._mine(context)
+        return mine[0] if len(mine) == 1 else None
+
+    async def _mine(self, context: TurnContext) -> list[Ticket]:
+        sender = context.activity.from_property
+        me = sender.aad_object_id or sender.id
+        if context.turn_state.get(CUSTOMER_KEY) is None:  # the MSP's side: tickets assigned to me
+            return await self.s.tickets.open_tickets(assignee_id=me)
+        return await self.s.tickets.open_tickets(reporter_id=me)
+
+    async def _ticket_list(self, context: TurnContext) -> str:
+        """My open tickets, soonest deadline first."""
+        now = self.s.clock.now()
+        rows = []
+        for ticket in await self._mine(context):
+            customer = self.s.config.customer(ticket.customer_id)
+            if customer is None:
+                continue
+            due, label = soonest_deadline(ticket, await self.s.tickets.events(ticket.id), now)
+            tz = user_zone(context.activity, customer)
+            when = f"{label} due {local_time(due, tz, now)}" if due else "no deadline running"
+            rows.append((due or datetime.max.replace(tzinfo=UTC), f"- {ticket.reference} · {ticket.priority or '–'} · "
+                                                                  f"{STATUS_TEXT.get(ticket.status)} · {when}"))
+        if not rows:
+            return "You have no open tickets."
+        return "Your open tickets, soonest deadline first:\n\n" + "\n".join(line for _, line in sorted(rows))
 
     # -- intake glue ---------------------------------------------------------------------------------
     def _intake_context(self, context: TurnContext) -> intake.IntakeContext:

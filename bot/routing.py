@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from adaptive_cards import verbs
+from bot.commands import Command, parse_command
 from dialogs.triggers import intent_of
 
 
@@ -14,6 +15,7 @@ class Incoming:
     """The facts about an activity that decide its route."""
 
     type: str
+    name: str | None
     conversation_type: str  # personal, channel, groupChat
     from_msp: bool
     mentioned: bool
@@ -32,11 +34,18 @@ def _words(incoming: Incoming) -> str:
     return " ".join(incoming.text.lower().split())
 
 
+def _command(incoming: Incoming) -> Command | None:
+    return parse_command(incoming.text) if incoming.action is None else None
+
+
 ROUTES: tuple[tuple[Callable[[Incoming], bool], str], ...] = (
     (lambda i: i.type == "conversationUpdate" and i.bot_added, "installed"),
+    (lambda i: i.type == "invoke" and i.name == "adaptiveCard/action", "card_action"),
     (lambda i: i.type != "message" or not i.addressed, "ignore"),
     (lambda i: i.from_msp and _words(i).startswith("bind"), "bind"),
+    (lambda i: i.from_msp and _command(i) is not None, "ticket_command"),
     (lambda i: i.from_msp, "msp_help"),
+    (lambda i: not i.intake_active and (c := _command(i)) is not None and c.verb is None, "ticket_command"),
     (lambda i: i.action == verbs.START_REPORT, "start_fault"),
     (lambda i: i.action == verbs.HELP and not i.intake_active, "help"),
     (lambda i: i.intake_active, "intake"),

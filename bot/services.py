@@ -18,6 +18,8 @@ from bot.store.tickets import TicketStore
 
 CUSTOMER_KEY = "faultline.customer"
 """turn_state key of the Customer an activity's tenant belongs to (None for the MSP's own tenant)."""
+TENANT_KEY = "faultline.tenant"
+"""turn_state key of the activity's tenant id."""
 
 
 @dataclass

@@ -8,12 +8,12 @@ from typing import Any
 
 from botbuilder.core import CardFactory, TurnContext
 
-from adaptive_cards.cards import ticket_card
-from adaptive_cards.views import ReportView
+from bot.actions import REPORTER
 from bot.config import Customer
 from bot.connector import ConnectorError
 from bot.services import CUSTOMER_KEY, Services, card_message
 from bot.store.tickets import NewTicket, Ticket
+from bot.ticket_service import TicketService
 from dialogs import intake
 
 log = logging.getLogger("faultline.tickets")
@@ -43,20 +43,19 @@ async def open_ticket(s: Services, context: TurnContext, submission: intake.Subm
         reporter_conversation_id=activity.conversation.id,
     ), at=ctx.now)
     log.info("ticket opened", extra={"reference": ticket.reference, "priority": ticket.priority})
-    view = intake.report_view(ctx, submission.kind, submission.answers, submission.classification,
-                              reference=ticket.reference, status="Open", reported_at=ticket.reported_at,
-                              reporter_name=ticket.reporter_name)
-    sent = await context.send_activity(card_message(ticket_card(view, ctx.tz, ctx.now),
-                                                    f"Ticket {ticket.reference} is open. The support team has "
-                                                    "it; every update will appear here."))
+    tickets = TicketService(s)
+    events = await s.tickets.events(ticket.id)
+    card = await tickets.card_for(customer, ticket, events, REPORTER, ctx.tz)
+    sent = await context.send_activity(card_message(card, f"Ticket {ticket.reference} is open. The support team "
+                                                          "has it; every update will appear here."))
     await s.tickets.record_messages(ticket.id, at=ctx.now, reporter_activity_id=sent.id if sent else None)
-    await _post_to_channel(s, context, customer, ticket, view)
+    await _post_to_channel(s, tickets, context, customer, ticket)
     return ticket
 
 
-async def _post_to_channel(s: Services, context: TurnContext, customer: Customer, ticket: Ticket,
-                           view: ReportView) -> None:
-    """A new thread in the customer's support channel, naming the reporter."""
+async def _post_to_channel(s: Services, tickets: TicketService, context: TurnContext, customer: Customer,
+                           ticket: Ticket) -> None:
+    """A new thread in the customer's support channel, naming the reporter; engineers get their view."""
     binding = await s.conversations.binding(customer.id)
     if binding is not None:
         channel_id, service_url, tenant = binding.channel_id, binding.service_url, binding.tenant_id
@@ -64,10 +63,9 @@ async def _post_to_channel(s: Services, context: TurnContext, customer: Customer
         channel_id, service_url = customer.support_channel.channel_id, context.activity.service_url
         tenant = next(iter(sorted(s.config.msp.tenants)), None)
     else:
-        await _channel_missing(s, context, ticket, "no support channel is configured or bound")
+        await _channel_missing(s, ticket, "no support channel is configured or bound")
         return
-    tz = customer.timezone
-    card = ticket_card(view, tz, s.clock.now())
+    card = await tickets.card_for(customer, ticket, await s.tickets.events(ticket.id), None, customer.timezone)
     parameters = {
         "isGroup": True,
         "bot": {"id": context.activity.recipient.id},
@@ -78,12 +76,16 @@ async def _post_to_channel(s: Services, context: TurnContext, customer: Customer
     try:
         created = await s.connector.create_conversation(service_url, parameters)
     except ConnectorError as exc:
-        await _channel_missing(s, context, ticket, str(exc))
+        await _channel_missing(s, ticket, str(exc))
         return
-    await s.tickets.record_messages(ticket.id, at=s.clock.now(), channel_conversation_id=created.conversation_id,
+    thread = created.conversation_id or channel_id
+    await s.conversations.remember(conversation_id=thread, tenant_id=tenant, customer_id=customer.id, user_id=None,
+                                   reference={"serviceUrl": service_url, "conversation": {"id": thread},
+                                              "channelId": "msteams"}, at=s.clock.now())
+    await s.tickets.record_messages(ticket.id, at=s.clock.now(), channel_conversation_id=thread,
                                     channel_activity_id=created.activity_id)
 
 
-async def _channel_missing(s: Services, context: TurnContext, ticket: Ticket, why: str) -> None:
+async def _channel_missing(s: Services, ticket: Ticket, why: str) -> None:
     log.error("ticket %s not posted to the support channel: %s", ticket.reference, why)
     await s.tickets.note(ticket.id, kind="channel_post_failed", at=s.clock.now(), data={"reason": why})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -157,6 +157,48 @@ class TicketStore:
             raise ValueError(f"not a message column: {sorted(unknown)}")
         async with self.db.write() as conn:
             await conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(updated_at=at, **columns))
+
+    async def transition(self, ticket_id: int, *, at: datetime, actor_id: str, actor_name: str,
+                         decide: Callable[[Ticket, list[Event]], Any]) -> tuple[Ticket, Any]:
+        """Decide on the ticket as it is inside one locked transaction; store an accepted change as one event.
+
+        ``decide`` returns an object with ``kind``, ``columns`` and ``data`` (a change) or anything else
+        (a refusal, stored nowhere). Concurrent transitions of one ticket are serialised, so none is lost.
+        """
+        async with self.db.write() as conn:
+            query = select(tickets).where(tickets.c.id == ticket_id)
+            if not self.db.is_sqlite:
+                query = query.with_for_update()
+            ticket = _row(Ticket, (await conn.execute(query)).one())
+            found = await conn.execute(select(ticket_events).where(ticket_events.c.ticket_id == ticket_id)
+                                       .order_by(ticket_events.c.seq))
+            decision = decide(ticket, [_row(Event, r) for r in found])
+            if not hasattr(decision, "columns"):
+                return ticket, decision
+            columns = dict(decision.columns)
+            before = {k: getattr(ticket, k) for k in columns}
+            await conn.execute(update(tickets).where(tickets.c.id == ticket_id)
+                               .values(**columns, version=tickets.c.version + 1, updated_at=at))
+            await self._append(conn, ticket_id, kind=decision.kind, at=at, actor_id=actor_id, actor_name=actor_name,
+                               before=before or None, after=columns or None, data=dict(decision.data) or None)
+            return _row(Ticket, (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).one()), decision
+
+    async def by_channel_thread(self, conversation_id: str) -> Ticket | None:
+        """The ticket whose engineer card started this channel thread."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(tickets).where(tickets.c.channel_conversation_id == conversation_id))
+                   ).one_or_none()
+            return None if row is None else _row(Ticket, row)
+
+    async def open_tickets(self, *, assignee_id: str | None = None, reporter_id: str | None = None) -> list[Ticket]:
+        """Tickets not yet resolved, assigned to or reported by someone."""
+        query = select(tickets).where(tickets.c.status != "resolved")
+        if assignee_id is not None:
+            query = query.where(tickets.c.assignee_id == assignee_id)
+        if reporter_id is not None:
+            query = query.where(tickets.c.reporter_id == reporter_id)
+        async with self.db.read() as conn:
+            return [_row(Ticket, row) for row in await conn.execute(query.order_by(tickets.c.id))]
 
     async def events(self, ticket_id: int) -> list[Event]:
         async with self.db.read() as conn:

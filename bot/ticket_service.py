@@ -1,0 +1,152 @@
+"""Working a ticket: authorise the actor on the server, apply the verb, then show every conversation the result."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adaptive_cards.cards import Card, ticket_card
+from adaptive_cards.ticket_actions import engineer_actions, reporter_actions, with_view
+from bot import actions
+from bot.actions import ENGINEER, REPORTER, Actor, Change, Refusal
+from bot.config import Customer
+from bot.connector import ConnectorError
+from bot.services import Services
+from bot.store.tickets import Event, Ticket
+from bot.ticket_views import controls_of, state_of, ticket_view
+
+log = logging.getLogger("faultline.tickets")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the actor sees: the ticket card in their role's view, with a sentence on top."""
+
+    ticket: Ticket
+    card: Card
+    message: str
+    accepted: bool
+
+
+class TicketService:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    # -- who is acting -------------------------------------------------------------------------
+    async def role_of(self, customer: Customer, aad_id: str, tenant: str | None, service_url: str | None,
+                      user_mri: str | None) -> str | None:
+        """Engineer, reporter or nobody — decided here, whatever the card's data says."""
+        if aad_id in customer.engineers:
+            return ENGINEER
+        if customer.engineers_from_channel and tenant in self.s.config.msp.tenants and \
+                await self._in_support_channel(customer, service_url, user_mri):
+            return ENGINEER
+        return REPORTER if tenant in customer.tenants else None
+
+    async def _in_support_channel(self, customer: Customer, service_url: str | None, user_mri: str | None) -> bool:
+        binding = await self.s.conversations.binding(customer.id)
+        team = binding.team_id if binding else (customer.support_channel.team_id if customer.support_channel else None)
+        url = binding.service_url if binding else service_url
+        if not team or not url or not user_mri:
+            return False
+        return await self.s.connector.is_member(url, team, user_mri)
+
+    async def engineers(self, customer: Customer) -> dict[str, str]:
+        """Engineers one can assign to: configured ids, named as Teams last told us."""
+        known = await self.s.conversations.users(sorted(customer.engineers))
+        return {aad: (known.get(aad, (None, None))[1] or aad) for aad in sorted(customer.engineers)}
+
+    # -- acting --------------------------------------------------------------------------------------
+    async def act(self, *, customer: Customer, ticket_id: int, verb: str, actor: Actor, inputs: Mapping[str, Any],
+                  card_version: int | None, origin: str | None, tz: ZoneInfo) -> Outcome:
+        """Apply one verb (or refuse it, changing nothing) and refresh the ticket everywhere else."""
+        engineers = await self.engineers(customer)
+        now = self.s.clock.now()
+
+        def decide(ticket: Ticket, events: list[Event]) -> actions.Decision:
+            if ticket.customer_id != customer.id:
+                return Refusal("That ticket belongs to another customer; nothing was changed.")
+            return actions.decide(verb, state_of(ticket, events, engineers), actor, inputs, card_version)
+
+        ticket, decision = await self.s.tickets.transition(ticket_id, at=now, actor_id=actor.id,
+                                                           actor_name=actor.name, decide=decide)
+        events = await self.s.tickets.events(ticket.id)
+        if isinstance(decision, Change):
+            log.info("ticket %s: %s by %s", ticket.reference, decision.kind, actor.id)
+            delivered = await self._deliver(customer, ticket, decision, actor)
+            await self.refresh_everywhere(customer, ticket, events, skip=origin)
+            message = decision.summary + ("" if delivered else " (Sending it failed; it has been recorded.)")
+        else:
+            message = decision.reason
+        card = await self.card_for(customer, ticket, events, actor.role, tz, message)
+        return Outcome(ticket, card, message, isinstance(decision, Change))
+
+    async def _deliver(self, customer: Customer, ticket: Ticket, change: Change, actor: Actor) -> bool:
+        """Updates go to the reporter's chat; reporters' notes go to the channel thread."""
+        text = str(change.data.get("text") or "")
+        if change.kind == "updated":
+            return await self._say(ticket, ticket.reporter_conversation_id,
+                                   f"Update on {ticket.reference} from {actor.name}:\n\n{text}")
+        if change.kind in ("info_added", "still_broken", "restoration_confirmed") and ticket.channel_conversation_id:
+            lead = {"info_added": f"{actor.name} added information", "still_broken": f"⚠ {actor.name} says it is "
+                    "still broken", "restoration_confirmed": f"✓ {actor.name} confirms the service works again"}
+            return await self._say(ticket, ticket.channel_conversation_id,
+                                   f"{lead[change.kind]} ({ticket.reference}){': ' + text if text else '.'}")
+        return True
+
+    async def _say(self, ticket: Ticket, conversation_id: str, message: str) -> bool:
+        reference = await self.s.conversations.reference(conversation_id)
+        if reference is None:
+            await self.s.tickets.note(ticket.id, kind="delivery_failed", at=self.s.clock.now(),
+                                      data={"conversation": conversation_id, "reason": "conversation unknown"})
+            return False
+        try:
+            await self.s.connector.send(reference["serviceUrl"], conversation_id,
+                                        {"type": "message", "text": message,
+                                         "conversation": {"id": conversation_id}})
+        except ConnectorError as exc:
+            log.error("ticket %s: message not delivered: %s", ticket.reference, exc)
+            await self.s.tickets.note(ticket.id, kind="delivery_failed", at=self.s.clock.now(),
+                                      data={"conversation": conversation_id, "reason": str(exc)[:300]})
+            return False
+        return True
+
+    # -- cards -------------------------------------------------------------------------------------------
+    async def card_for(self, customer: Customer, ticket: Ticket, events: Sequence[Event], role: str | None,
+                       tz: ZoneInfo, banner: str = "") -> Card:
+        engineers = await self.engineers(customer)
+        controls = controls_of(ticket, events, engineers)
+        base = ticket_card(ticket_view(ticket, events, customer, self.s.clock.now()), tz, self.s.clock.now())
+        chosen = {ENGINEER: engineer_actions, REPORTER: reporter_actions}.get(role or "")
+        refresh = await self.refresh_users(customer, ticket)
+        return with_view(base, controls, chosen(controls) if chosen else [], refresh, banner)
+
+    async def refresh_users(self, customer: Customer, ticket: Ticket) -> list[str]:
+        """Teams ids (MRIs) of the engineers we know, then the reporter: at most 60 get their own view."""
+        known = await self.s.conversations.users([*sorted(customer.engineers), ticket.reporter_id])
+        ordered = [known[a][0] for a in sorted(customer.engineers) if a in known]
+        if ticket.reporter_id in known:
+            ordered.append(known[ticket.reporter_id][0])
+        return ordered
+
+    async def refresh_everywhere(self, customer: Customer, ticket: Ticket, events: Sequence[Event],
+                                 skip: str | None = None) -> None:
+        """Redraw the ticket's card in the reporter's chat and in the channel thread (but not where it was used)."""
+        places = [(ticket.reporter_conversation_id, ticket.reporter_activity_id, REPORTER),
+                  (ticket.channel_conversation_id, ticket.channel_activity_id, None)]
+        for conversation_id, activity_id, role in places:
+            if not conversation_id or not activity_id or conversation_id == skip:
+                continue
+            reference = await self.s.conversations.reference(conversation_id)
+            if reference is None:
+                continue
+            card = await self.card_for(customer, ticket, events, role, customer.timezone)
+            body = {"type": "message", "id": activity_id, "conversation": {"id": conversation_id},
+                    "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
+            try:
+                await self.s.connector.update(reference["serviceUrl"], conversation_id, activity_id, body)
+            except ConnectorError as exc:
+                log.error("ticket %s: card in %s not refreshed: %s", ticket.reference, conversation_id, exc)
