@@ -121,16 +121,14 @@ class TicketService:
         controls = controls_of(ticket, events, engineers)
         base = ticket_card(ticket_view(ticket, events, customer, self.s.clock.now()), tz, self.s.clock.now())
         chosen = {ENGINEER: engineer_actions, REPORTER: reporter_actions}.get(role or "")
-        refresh = await self.refresh_users(customer, ticket)
+        refresh = await self.refresh_users(customer, ticket, role)
         return with_view(base, controls, chosen(controls) if chosen else [], refresh, banner)
 
-    async def refresh_users(self, customer: Customer, ticket: Ticket) -> list[str]:
-        """Teams ids (MRIs) of the engineers we know, then the reporter: at most 60 get their own view."""
-        known = await self.s.conversations.users([*sorted(customer.engineers), ticket.reporter_id])
-        ordered = [known[a][0] for a in sorted(customer.engineers) if a in known]
-        if ticket.reporter_id in known:
-            ordered.append(known[ticket.reporter_id][0])
-        return ordered
+    async def refresh_users(self, customer: Customer, ticket: Ticket, role: str | None) -> list[str]:
+        """Teams ids (MRIs) of who gets their own view of this card: the reporter in their chat, engineers elsewhere."""
+        wanted = [ticket.reporter_id] if role == REPORTER else sorted(customer.engineers)
+        known = await self.s.conversations.users(wanted)
+        return [known[aad][0] for aad in wanted if aad in known]
 
     async def refresh_everywhere(self, customer: Customer, ticket: Ticket, events: Sequence[Event],
                                  skip: str | None = None) -> None:

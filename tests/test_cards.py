@@ -47,6 +47,24 @@ def view(**changes: Any) -> ReportView:
     return ReportView(**values)
 
 
+def controls(**changes: Any) -> Any:
+    from adaptive_cards.ticket_actions import TicketControls
+
+    values: dict[str, Any] = {"ticket_id": 7, "version": 3, "status": "acknowledged", "acknowledged": True,
+                              "restored": False, "priority": "P2", "priorities": ["P1", "P2", "P3"],
+                              "engineers": {"e1": "Eng One", "e2": "Eng Two"}}
+    values.update(changes)
+    return TicketControls(**values)
+
+
+def _view(actions: str, **changes: Any) -> dict[str, Any]:
+    from adaptive_cards.ticket_actions import engineer_actions, reporter_actions, with_view
+
+    c = controls(**changes)
+    chosen = {"engineer": engineer_actions, "reporter": reporter_actions}[actions](c)
+    return with_view(ticket_card(view(), LONDON, NOW), c, chosen, ["29:e1", "29:e2"], "Acknowledged by Eng One.")
+
+
 CARDS = {
     "welcome": lambda: welcome_card("ACME", "Maintel ICON Teams Connector"),
     "form": lambda: intake_form_card({"inbound_calls": "Inbound calls", "voicemail": "Voicemail"}, {}, {},
@@ -57,6 +75,11 @@ CARDS = {
                                                  "2025-11-24", "10:00"),
     "summary": lambda: summary_card(view(reference="", status=""), LONDON, NOW),
     "ticket": lambda: ticket_card(view(), LONDON, NOW),
+    "engineer view": lambda: _view("engineer", acknowledged=False),
+    "engineer view on hold": lambda: _view("engineer", status="on_hold"),
+    "engineer view resolved": lambda: _view("engineer", status="resolved"),
+    "reporter view": lambda: _view("reporter"),
+    "reporter view restored": lambda: _view("reporter", status="restored", restored=True),
     "ticket without targets": lambda: ticket_card(view(targets=[], category="help_request", priority=None), LONDON,
                                                   NOW),
 }
@@ -110,3 +133,10 @@ def test_form_keeps_answers_and_shows_errors_next_to_fields() -> None:
     assert "Please correct the highlighted answers." in shown and "Choose at least one service" in shown
     description = next(e for e in built["body"] if e.get("id") == "description")
     assert description["value"] == "Busy tone"
+
+
+def test_refresh_names_at_most_sixty_users() -> None:
+    from adaptive_cards.ticket_actions import with_view
+
+    built = with_view(ticket_card(view(), LONDON, NOW), controls(), [], [f"29:u{n}" for n in range(80)])
+    assert len(built["refresh"]["userIds"]) == 60 and built["refresh"]["action"]["data"]["version"] == 3
