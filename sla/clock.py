@@ -202,7 +202,7 @@ def _judge(policy: Policy, spec: TargetSpec, start: datetime, history: _History,
            until: datetime, completed: bool) -> TargetState:
     calendar = calendar_of(spec, policy)
     budget = allowance(spec, policy, start)
-    pauses = history.pauses
+    pauses = history.pauses if spec.pausable else ()
     affected = any(p_end is None or p_end > start for _, p_end in pauses)
     due = add_with_pauses(calendar, start, budget, pauses) if affected else due_at(spec, policy, start)
     excluded = paused_time(calendar, start, until, pauses)

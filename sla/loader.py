@@ -230,7 +230,7 @@ def _duration(reader: Reader, calendars: Mapping[str, Calendar], calendar: str |
 
 TARGET_KEYS_ALLOWED = ("rule", "quote", "seed", "calendar", "minutes", "hours", "working_days", "days",
                        "mode", "start", "channels", "defer_out_of_hours", "strict",
-                       "breach_grace_minutes", "reason")
+                       "breach_grace_minutes", "reason", "pausable")
 
 
 def _target(key: str, reader: Reader, calendars: Mapping[str, Calendar]) -> TargetSpec:
@@ -270,6 +270,7 @@ def _target(key: str, reader: Reader, calendars: Mapping[str, Calendar]) -> Targ
         defer_calendar=defer_calendar,
         strict=reader.get("strict", bool, False),
         breach_grace=timedelta(minutes=reader.get("breach_grace_minutes", (int, float), 0)),
+        pausable=reader.get("pausable", bool, True),
     )
 
 

@@ -55,6 +55,8 @@ class TargetSpec:
     strict: bool = False
     breach_grace: timedelta = timedelta(0)
     reason: str | None = None
+    pausable: bool = True
+    """Whether a hold (awaiting customer / third party) stops this target's clock."""
 
     @property
     def output_name(self) -> str:

@@ -37,6 +37,7 @@ class FakeConnector:
 
     calls: list[Recorded] = field(default_factory=list)
     fail_with: list[int] = field(default_factory=list)
+    members: set[str] | None = None  # when set, only these user ids belong to any team
     server: TestServer | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -64,7 +65,10 @@ class FakeConnector:
             return web.json_response({"error": {"code": "Throttled"}}, status=status, headers={"Retry-After": "0"})
         number = next(self._ids)
         if request.method == "GET" and "/members/" in request.path:
-            return web.json_response({"id": request.match_info["tail"].rsplit("/", 1)[-1], "name": "Member"})
+            user = request.match_info["tail"].rsplit("/", 1)[-1]
+            if self.members is not None and user not in self.members:
+                return web.json_response({"error": {"code": "MemberNotFoundInConversation"}}, status=404)
+            return web.json_response({"id": user, "name": "Member"})
         if request.method == "POST" and request.path.rstrip("/") == "/v3/conversations":
             return web.json_response({"id": f"19:support@thread.tacv2;messageid={number}",
                                       "activityId": str(number)}, status=201)

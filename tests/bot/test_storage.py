@@ -120,3 +120,27 @@ async def test_dialog_state_refuses_a_stale_write(database: Database) -> None:
     with pytest.raises(ConcurrentWriteError):
         await storage.write({"k": {**first, "n": 3}})
     assert (await storage.read(["k"]))["k"]["n"] == 2
+
+
+async def test_concurrent_transitions_are_serialised_and_none_is_lost(database: Database) -> None:
+    from bot.actions import Change, Refusal
+
+    store = TicketStore(database)
+    ticket = await store.create(new_ticket(), at=NOW)
+
+    def acknowledge(current: object, events: list) -> object:  # type: ignore[type-arg]
+        if any(e.kind == "acknowledged" for e in events):
+            return Refusal("already acknowledged")
+        return Change("acknowledged", {"status": "acknowledged"}, {}, "ok")
+
+    def update(current: object, events: list) -> object:  # type: ignore[type-arg]
+        return Change("updated", {}, {"text": "x"}, "ok")
+
+    results = await asyncio.gather(*(store.transition(ticket.id, at=NOW, actor_id=f"e{n}", actor_name="E",
+                                                      decide=acknowledge if n % 2 else update) for n in range(10)))
+    accepted = [d for _, d in results if isinstance(d, Change)]
+    assert sum(1 for d in accepted if d.kind == "acknowledged") == 1
+    assert sum(1 for d in accepted if d.kind == "updated") == 5
+    events = await store.events(ticket.id)
+    assert [e.seq for e in events] == list(range(1, 8))
+    assert (await store.get(ticket.id)).version == 7  # type: ignore[union-attr]

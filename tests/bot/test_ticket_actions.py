@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tomllib
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 
 from adaptive_cards import verbs as v
+from bot.app import create_app
+from bot.config import config_from_mapping
+from bot.settings import Settings
+from bot.store.db import Database
 from bot.store.tickets import Ticket, TicketStore
-from tests.bot.conftest import Running
-from tests.bot.fakes import MAINTEL_TENANT, MSP_TENANT, activity
+from tests.bot.conftest import START, Running
+from tests.bot.fakes import MAINTEL_TENANT, MSP_TENANT, FakeConnector, SteppableClock, activity
 
 ENGINEER_A = "00000000-0000-0000-0000-00000000e001"
 ENGINEER_B = "00000000-0000-0000-0000-00000000e002"
@@ -375,3 +384,29 @@ async def test_a_reporter_can_ask_for_status_and_their_tickets(faultline: Runnin
     assert "MAINTEL-000001" in json.dumps(faultline.connector.calls[-1].body)
 
 
+
+
+async def test_engineers_can_be_the_members_of_the_support_channel(tmp_path: Path) -> None:
+    """A customer whose engineers are "support_channel_members": membership is asked of Teams each time."""
+    raw = tomllib.loads((resources.files("bot") / "demo_customers.toml").read_text(encoding="utf-8"))
+    raw["customers"][0]["engineers"] = "support_channel_members"
+    config = config_from_mapping(raw, "test config", tmp_path)
+    connector = FakeConnector(members={f"29:{ENGINEER_B}"})
+    service_url = await connector.start()
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'members.db'}")
+    server = TestServer(create_app(Settings(local=True), db=db, clock=SteppableClock(START), config=config),
+                        host="127.0.0.1")
+    await server.start_server()
+    async with aiohttp.ClientSession() as session:
+        running = Running(str(server.make_url("/")), connector, service_url, SteppableClock(START), db, session,
+                          server)
+        ticket = await open_ticket(running)
+        refused = await invoke(running, ticket, v.ACKNOWLEDGE, user=ENGINEER_A)
+        assert "Only the customer's engineers" in shown(refused)
+        accepted = await invoke(running, ticket, v.ACKNOWLEDGE, user=ENGINEER_B)
+        assert "Acknowledged by Eng Bravo" in shown(accepted)
+        asked = [c.path for c in connector.calls if c.method == "GET" and "/members/" in c.path]
+        assert len(asked) == 2 and all("demo-team" in path for path in asked)
+    await server.close()
+    await db.close()
+    await connector.stop()

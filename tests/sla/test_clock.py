@@ -157,3 +157,10 @@ def test_a_snapshot_keeps_its_readings() -> None:
     policy = LIB.get("vodafone-vone-m", ["elapsed_168h"])
     again = policy_from_mapping(json.loads(json.dumps(policy.raw)), "snapshot")
     assert again.readings == ("elapsed_168h",)
+
+
+def test_a_hold_does_not_stop_a_target_the_policy_keeps_running() -> None:
+    events = [opened("P2", channel="email"), TicketEvent("paused", at(10)), TicketEvent("resumed", at(70))]
+    state = clock_state(LIB.get("maintel-icon"), events, at(80))
+    assert state.targets["email_acknowledgement"].due_at == at(120)  # "within 2 hours", no pause
+    assert state.targets["restoration"].due_at == at(8 * 60 + 60)  # paused for an hour
