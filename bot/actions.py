@@ -137,11 +137,26 @@ def _assign(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
                   f"Assigned to {name} by {actor.name}.")
 
 
-def _update(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
-    text = text_input(inputs, "text", "the update for the customer")
-    if isinstance(text, Refusal):
-        return text
-    return Change("updated", {}, {"text": text}, f"Customer update posted by {actor.name}.")
+def _with_text(key: str, what: str, kind: str, columns: Mapping[str, Any],
+               summary: Callable[[Actor, str], str]) -> Callable[[State, Actor, Mapping[str, Any]], Decision]:
+    """An effect that needs one piece of text (an update, a fix, a summary) and records it."""
+    def effect(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
+        value = text_input(inputs, key, what)
+        if isinstance(value, Refusal):
+            return value
+        return Change(kind, dict(columns), {key: value}, summary(actor, value))
+
+    return effect
+
+
+_update = _with_text("text", "the update for the customer", "updated", {},
+                     lambda actor, text: f"Customer update posted by {actor.name}.")
+_restore = _with_text("text", "what restored the service (workaround or fix)", "restored", {"status": "restored"},
+                      lambda actor, text: f"Service restored ({actor.name}): {text}")
+_resolve = _with_text("summary", "a resolution summary", "resolved", {"status": "resolved"},
+                      lambda actor, text: f"Resolved by {actor.name}: {text}")
+_add_info = _with_text("text", "the information to add", "info_added", {},
+                       lambda actor, text: f"{actor.name} added information.")
 
 
 def _reclassify(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
@@ -173,31 +188,10 @@ def _resume(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
     return Change("resumed", {"status": status}, {}, f"Resumed by {actor.name}; the clocks run again.")
 
 
-def _restore(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
-    text = text_input(inputs, "text", "what restored the service (workaround or fix)")
-    if isinstance(text, Refusal):
-        return text
-    return Change("restored", {"status": "restored"}, {"text": text}, f"Service restored ({actor.name}): {text}")
-
-
-def _resolve(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
-    summary = text_input(inputs, "summary", "a resolution summary")
-    if isinstance(summary, Refusal):
-        return summary
-    return Change("resolved", {"status": "resolved"}, {"summary": summary}, f"Resolved by {actor.name}: {summary}")
-
-
 def _reopen(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
     reason = str(inputs.get("reason") or "").strip()
     return Change("reopened", {"status": _after_hold(state)}, {"reason": reason} if reason else {},
                   f"Reopened by {actor.name}.")
-
-
-def _add_info(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
-    text = text_input(inputs, "text", "the information to add")
-    if isinstance(text, Refusal):
-        return text
-    return Change("info_added", {}, {"text": text}, f"{actor.name} added information.")
 
 
 def _confirm_restoration(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
