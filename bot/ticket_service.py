@@ -16,7 +16,7 @@ from bot.config import Customer
 from bot.connector import ConnectorError
 from bot.services import Services
 from bot.store.tickets import Event, Ticket
-from bot.ticket_views import controls_of, state_of, ticket_view
+from bot.ticket_views import clock_of, controls_of, state_of, ticket_view
 
 log = logging.getLogger("faultline.tickets")
 
@@ -29,6 +29,22 @@ class Outcome:
     card: Card
     message: str
     accepted: bool
+
+
+JUDGED_BY = {"acknowledged": ("first_response", "First response"), "restored": ("restoration", "Restoration"),
+             "resolved": ("resolution", "Resolution")}
+
+
+def _verdict(ticket: Ticket, events: Sequence[Event], kind: str, now: Any) -> str:
+    """' First response met.' / ' Restoration breached.' for the verbs that complete a target."""
+    if kind not in JUDGED_BY:
+        return ""
+    target, label = JUDGED_BY[kind]
+    clock = clock_of(ticket, events, now)
+    state = clock.targets.get(target) if clock else None
+    if state is None or state.status not in ("met", "breached"):
+        return ""
+    return f" {label} {state.status}."
 
 
 class TicketService:
@@ -78,7 +94,8 @@ class TicketService:
             log.info("ticket %s: %s by %s", ticket.reference, decision.kind, actor.id)
             delivered = await self._deliver(customer, ticket, decision, actor)
             await self.refresh_everywhere(customer, ticket, events, skip=origin)
-            message = decision.summary + ("" if delivered else " (Sending it failed; it has been recorded.)")
+            message = decision.summary + _verdict(ticket, events, decision.kind, now) + (
+                "" if delivered else " (Sending it failed; it has been recorded.)")
         else:
             message = decision.reason
         card = await self.card_for(customer, ticket, events, actor.role, tz, message)

@@ -92,6 +92,7 @@ async def test_every_verb_through_a_tickets_life(faultline: Running) -> None:
     ticket = await open_ticket(faultline)
     answer = await invoke(faultline, ticket, v.ACKNOWLEDGE)
     assert "Acknowledged by Eng Alpha" in shown(answer) and "Being worked on" in shown(answer)
+    assert "First response met." in shown(answer)
     ticket = await ticket_now(faultline, ticket)
     assert ticket.assignee_name == "Eng Alpha"
 
@@ -233,6 +234,13 @@ async def test_verbs_on_a_resolved_ticket_are_refused_except_reopen(faultline: R
 
 
 # -- stale cards and concurrency ------------------------------------------------------------------------------
+async def test_a_late_acknowledgement_is_recorded_as_breached(faultline: Running) -> None:
+    ticket = await open_ticket(faultline)  # Maintel P1: "< 30 minutes"
+    faultline.clock.step(minutes=45)
+    answer = await invoke(faultline, ticket, v.ACKNOWLEDGE)
+    assert "First response breached." in shown(answer) and "✗ breached" in shown(answer)
+
+
 async def test_a_stale_card_changes_nothing_and_shows_the_fresh_card(faultline: Running) -> None:
     ticket = await open_ticket(faultline)
     drawn = ticket.version
