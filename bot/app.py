@@ -19,11 +19,13 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config, Customer, load_config
 from bot.connector import Connector, ConnectorError, token_provider
 from bot.handler import FaultlineBot, activity_summary
+from bot.logs import correlated
 from bot.services import CUSTOMER_KEY, TENANT_KEY, Services
 from bot.settings import Settings
 from bot.store.conversations import ConversationStore, DatabaseStorage
 from bot.store.db import Database
 from bot.store.tickets import TicketStore
+from bot.telemetry import Telemetry
 from bot.wire import to_json
 
 log = logging.getLogger("faultline.http")
@@ -51,6 +53,7 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     app.on_startup.append(_start)
     app.on_cleanup.append(_stop)
     return app
@@ -63,10 +66,13 @@ async def _start(app: web.Application) -> None:
     db = injected["db"] or Database(settings.database_url)
     await db.migrate()
     clock = injected["clock"] or SystemClock()
+    telemetry = Telemetry(azure_connection_string=settings.appinsights_connection_string.value)
     services = Services(
         settings=settings, config=injected["config"], db=db, tickets=TicketStore(db),
         conversations=ConversationStore(db), state=ConversationState(DatabaseStorage(db, clock)), clock=clock,
-        connector=injected["connector"] or Connector(session, token_provider(settings, session)),
+        connector=injected["connector"] or Connector(session, token_provider(settings, session),
+                                                     observe=telemetry.send_outcome),
+        telemetry=telemetry,
     )
     app[SESSION] = session
     app[SERVICES] = services
@@ -81,8 +87,10 @@ async def _start(app: web.Application) -> None:
 async def _stop(app: web.Application) -> None:
     if SESSION in app:
         await app[SESSION].close()
-    if SERVICES in app and app[INJECTED]["db"] is None:
-        await app[SERVICES].db.close()
+    if SERVICES in app:
+        app[SERVICES].telemetry.shutdown()
+        if app[INJECTED]["db"] is None:
+            await app[SERVICES].db.close()
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -93,6 +101,13 @@ async def readyz(request: web.Request) -> web.Response:
     ready, reason = await request.app[SERVICES].db.is_ready()
     return web.json_response({"status": "ready" if ready else "not ready", "reason": reason},
                              status=200 if ready else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format: turns, errors, sends, retries, timer lag, open tickets by priority."""
+    services = request.app[SERVICES]
+    body = services.telemetry.prometheus(await services.tickets.open_counts())
+    return web.Response(body=body, content_type="text/plain", charset="utf-8")
 
 
 def tenant_of(body: dict[str, Any]) -> str | None:
@@ -131,6 +146,12 @@ def _local_tenant(services: Services) -> str | None:
 
 async def _turn(app: web.Application, body: dict[str, Any]) -> web.Response:
     services = app[SERVICES]
+    with correlated(str(body.get("id") or "") or None), services.telemetry.tracer.start_as_current_span(
+            "turn", attributes={"activity.type": str(body.get("type")), "channel": str(body.get("channelId"))}):
+        return await _traced_turn(app, services, body)
+
+
+async def _traced_turn(app: web.Application, services: Services, body: dict[str, Any]) -> web.Response:
     tenant = tenant_of(body) or _local_tenant(services)
     activity = Activity().deserialize(body)
     if not services.config.is_known_tenant(tenant):
@@ -147,6 +168,7 @@ async def _turn(app: web.Application, body: dict[str, Any]) -> web.Response:
         await _remember(services, activity, tenant, customer.id if customer else None)
         response = await app[BOT_ADAPTER_KEY].process(activity, _with_customer(app[BOT].on_turn, customer, tenant))
     except Exception:
+        services.telemetry.turn_errors.add(1)
         ref = uuid.uuid4().hex[:8]
         log.exception("turn failed, reference %s (%s)", ref, activity_summary(body))
         await _apologise(services, activity, ref)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -114,9 +114,10 @@ class Connector:
     """Bot Connector REST calls used by Faultline."""
 
     def __init__(self, session: aiohttp.ClientSession, tokens: TokenProvider, attempts: int = 5,
-                 max_wait: float = 30.0) -> None:
+                 max_wait: float = 30.0, observe: Callable[[str, int], None] | None = None) -> None:
         self.session, self.tokens = session, tokens
         self.attempts, self.max_wait = attempts, max_wait
+        self.observe = observe or (lambda outcome, attempt: None)
 
     async def _call(self, method: str, url: str, body: Mapping[str, Any] | None) -> dict[str, Any]:
         async for attempt in AsyncRetrying(
@@ -125,7 +126,14 @@ class Connector:
             wait=_wait_honouring_retry_after(self.max_wait),
         ):
             with attempt:
-                return await self._once(method, url, body)
+                number = attempt.retry_state.attempt_number
+                try:
+                    answer = await self._once(method, url, body)
+                except ConnectorError as exc:
+                    self.observe("retry" if exc.retryable and number < self.attempts else "failed", number)
+                    raise
+                self.observe("ok", number)
+                return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(self, method: str, url: str, body: Mapping[str, Any] | None) -> dict[str, Any]:

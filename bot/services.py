@@ -15,6 +15,7 @@ from bot.settings import Settings
 from bot.store.conversations import ConversationStore
 from bot.store.db import Database
 from bot.store.tickets import TicketStore
+from bot.telemetry import Telemetry
 
 CUSTOMER_KEY = "faultline.customer"
 """turn_state key of the Customer an activity's tenant belongs to (None for the MSP's own tenant)."""
@@ -32,6 +33,7 @@ class Services:
     state: ConversationState
     clock: Clock
     connector: Connector
+    telemetry: Telemetry
 
 
 def card_message(card: Card, text: str = "") -> Activity:

@@ -1,14 +1,20 @@
-"""Settings read once from the environment (Bot Framework names), typed, with secrets never printed."""
+"""Settings read once from the environment (Bot Framework names), typed, with secrets never printed.
+
+Each field names its environment variable and says what it is for; `python -m bot config-reference`
+prints the README's configuration table from these fields, so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/faultline.db"
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+LOG_FORMATS = ("json", "text")
 
 
 class SettingsError(Exception):
@@ -27,24 +33,52 @@ class Secret:
     __str__ = __repr__
 
 
+def setting(env: str, help: str, default: Any, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"env": env, "help": help, "secret": secret})
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service needs to start."""
 
-    app_id: str = ""
-    app_password: Secret = Secret("")
-    app_type: str = "MultiTenant"
-    app_tenant_id: str = ""
-    database_url: str = DEFAULT_DATABASE_URL
-    config_path: Path | None = None
-    local: bool = False
-    host: str = "0.0.0.0"
-    port: int = 3978
-    openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
-    emulator_openid_metadata_url: str = "https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration"
-    token_endpoint: str = ""
-    local_tenant: str = ""
-    """Local mode only: the tenant assumed for activities that carry none (the Bot Framework Emulator)."""
+    app_id: str = setting("MicrosoftAppId", "The Azure Bot's app (client) id. Required unless local mode.", "")
+    app_password: Secret = setting("MicrosoftAppPassword", "The app registration's client secret (not needed for "
+                                   "UserAssignedMSI).", Secret(""), secret=True)
+    app_type: str = setting("MicrosoftAppType", "`MultiTenant`, `SingleTenant` or `UserAssignedMSI`.", "MultiTenant")
+    app_tenant_id: str = setting("MicrosoftAppTenantId", "The app's Entra tenant (required for SingleTenant).", "")
+    database_url: str = setting("FAULTLINE_DATABASE_URL", "SQLAlchemy URL: SQLite (embedded) or "
+                                "`postgresql+asyncpg://user@host/db`.", DEFAULT_DATABASE_URL)
+    config_path: Path | None = setting("FAULTLINE_CONFIG", "The customer file (TOML); unset: the demo customers.",
+                                       None)
+    local: bool = setting("FAULTLINE_LOCAL", "`1`: local mode — no inbound authentication, 127.0.0.1 only. Never "
+                          "in production.", False)
+    local_tenant: str = setting("FAULTLINE_LOCAL_TENANT", "Local mode only: the tenant for activities that carry "
+                                "none (the Bot Framework Emulator).", "")
+    host: str = setting("FAULTLINE_HOST", "Address to listen on (local mode always uses 127.0.0.1).", "0.0.0.0")
+    port: int = setting("FAULTLINE_PORT", "Port to listen on.", 3978)
+    log_format: str = setting("FAULTLINE_LOG_FORMAT", "`json` (one object per line) or `text`.", "json")
+    log_level: str = setting("FAULTLINE_LOG_LEVEL", "Python log level name.", "INFO")
+    appinsights_connection_string: Secret = setting(
+        "APPLICATIONINSIGHTS_CONNECTION_STRING", "Send traces and metrics to Azure Monitor (needs the `azure` "
+        "extra).", Secret(""), secret=True)
+    teams_app_id: str = setting("FAULTLINE_TEAMS_APP_ID", "The Teams app's id in the manifest (a GUID); default: "
+                                "derived from MicrosoftAppId.", "")
+    app_name: str = setting("FAULTLINE_APP_NAME", "The app's short name in Teams.", "Faultline")
+    app_version: str = setting("FAULTLINE_APP_VERSION", "The Teams app package version (x.y.z).", "1.0.0")
+    developer_name: str = setting("FAULTLINE_DEVELOPER_NAME", "The MSP's name, shown in the Teams app details.",
+                                  "Your MSP")
+    website_url: str = setting("FAULTLINE_WEBSITE_URL", "The MSP's website (https).", "https://example.com")
+    privacy_url: str = setting("FAULTLINE_PRIVACY_URL", "Privacy statement URL (https).",
+                               "https://example.com/privacy")
+    terms_url: str = setting("FAULTLINE_TERMS_URL", "Terms of use URL (https).", "https://example.com/terms")
+    openid_metadata_url: str = setting(
+        "FAULTLINE_OPENID_METADATA_URL", "Bot Framework OpenID metadata (change only for sovereign clouds or tests).",
+        "https://login.botframework.com/v1/.well-known/openidconfiguration")
+    emulator_openid_metadata_url: str = setting(
+        "FAULTLINE_EMULATOR_OPENID_METADATA_URL", "Entra OpenID metadata for emulator tokens.",
+        "https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration")
+    token_endpoint: str = setting("FAULTLINE_TOKEN_ENDPOINT", "OAuth token endpoint for the bot's outbound token; "
+                                  "default: Entra's for the app's tenant.", "")
 
     @property
     def auth_enabled(self) -> bool:
@@ -59,37 +93,59 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
-    """Read and check the environment; refuse to start without an app id unless local mode is asked for."""
+def _parse(kind: Any, raw: str, env: str) -> Any:
+    if kind in (bool, "bool"):
+        return _flag(raw)
+    if kind in (int, "int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{env} must be a whole number; got {raw!r}") from None
+    if kind in (Secret, "Secret"):
+        return Secret(raw)
+    if kind in ("Path | None",):
+        return Path(raw) if raw else None
+    return raw.strip()
+
+
+def settings_from_env(env: Mapping[str, str] | None = None, *, to_serve: bool = True) -> Settings:
+    """Read the environment; to serve, refuse to start without an app id unless local mode is asked for."""
     env = os.environ if env is None else env
-    local = _flag(env.get("FAULTLINE_LOCAL"))
-    app_id = env.get("MicrosoftAppId", "").strip()
-    app_type = env.get("MicrosoftAppType", "MultiTenant").strip() or "MultiTenant"
-    if app_type not in APP_TYPES:
-        raise SettingsError(f"MicrosoftAppType must be one of {', '.join(APP_TYPES)}; got {app_type!r}")
-    if not app_id and not local:
+    values = {f.name: _parse(f.type, env[f.metadata["env"]], f.metadata["env"])
+              for f in fields(Settings) if f.metadata["env"] in env}
+    settings = Settings(**values)
+    if to_serve:
+        _check(settings)
+    return settings if settings.local else Settings(**{**values, "local_tenant": ""})
+
+
+def _check(s: Settings) -> None:
+    if s.app_type not in APP_TYPES:
+        raise SettingsError(f"MicrosoftAppType must be one of {', '.join(APP_TYPES)}; got {s.app_type!r}")
+    if s.log_format not in LOG_FORMATS:
+        raise SettingsError(f"FAULTLINE_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}; got {s.log_format!r}")
+    if s.local:
+        return
+    if not s.app_id:
         raise SettingsError(
             "No bot identity configured: set MicrosoftAppId (and MicrosoftAppPassword) to the Azure Bot's "
             "app registration, or set FAULTLINE_LOCAL=1 to run for local clients only without authentication."
         )
-    if app_id and not local and app_type != "UserAssignedMSI" and not env.get("MicrosoftAppPassword"):
+    if s.app_type != "UserAssignedMSI" and not s.app_password.value:
         raise SettingsError(
             "MicrosoftAppPassword is required with MicrosoftAppId (or use MicrosoftAppType=UserAssignedMSI)"
         )
-    if app_type == "SingleTenant" and not env.get("MicrosoftAppTenantId") and not local:
+    if s.app_type == "SingleTenant" and not s.app_tenant_id:
         raise SettingsError("MicrosoftAppTenantId is required when MicrosoftAppType=SingleTenant")
-    config = env.get("FAULTLINE_CONFIG")
-    return Settings(
-        app_id=app_id,
-        app_password=Secret(env.get("MicrosoftAppPassword", "")),
-        app_type=app_type,
-        app_tenant_id=env.get("MicrosoftAppTenantId", ""),
-        database_url=env.get("FAULTLINE_DATABASE_URL", DEFAULT_DATABASE_URL),
-        config_path=Path(config) if config else None,
-        local=local,
-        openid_metadata_url=env.get("FAULTLINE_OPENID_METADATA_URL", Settings.openid_metadata_url),
-        emulator_openid_metadata_url=env.get("FAULTLINE_EMULATOR_OPENID_METADATA_URL",
-                                             Settings.emulator_openid_metadata_url),
-        token_endpoint=env.get("FAULTLINE_TOKEN_ENDPOINT", ""),
-        local_tenant=env.get("FAULTLINE_LOCAL_TENANT", "") if local else "",
-    )
+
+
+def reference_table() -> str:
+    """The configuration reference (Markdown), generated from the fields above."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for f in fields(Settings):
+        default = f.default
+        shown = "(secret)" if f.metadata["secret"] else ("unset" if default in ("", None) else f"`{default}`")
+        if isinstance(default, bool):
+            shown = "`1`" if default else "unset"
+        rows.append(f"| `{f.metadata['env']}` | {shown} | {f.metadata['help']} |")
+    return "\n".join(rows)

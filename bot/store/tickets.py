@@ -200,6 +200,13 @@ class TicketStore:
         async with self.db.read() as conn:
             return [_row(Ticket, row) for row in await conn.execute(query.order_by(tickets.c.id))]
 
+    async def open_counts(self) -> dict[str, int]:
+        """Unresolved tickets by priority ("none" for tickets without one)."""
+        query = (select(tickets.c.priority, func.count()).where(tickets.c.status != "resolved")
+                 .group_by(tickets.c.priority))
+        async with self.db.read() as conn:
+            return {priority or "none": int(count) for priority, count in await conn.execute(query)}
+
     async def events(self, ticket_id: int) -> list[Event]:
         async with self.db.read() as conn:
             rows = await conn.execute(select(ticket_events).where(ticket_events.c.ticket_id == ticket_id)

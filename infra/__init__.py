@@ -1,0 +1,1 @@
+"""Deployment artefacts: the Teams app package and the Azure templates."""
