@@ -1,4 +1,4 @@
-"""`python -m bot` / `faultline`: run the service; `package` builds the Teams app; `config-reference` documents settings."""
+"""`python -m bot` / `faultline`: run the service; `package`: the Teams app; `config-reference`: the settings."""
 
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ def manifest(settings: Settings) -> dict[str, Any]:
               "app_name": settings.app_name, "developer_name": settings.developer_name,
               "website_url": settings.website_url, "privacy_url": settings.privacy_url, "terms_url": settings.terms_url}
     template = (resources.files("infra.teams") / "manifest.template.json").read_text(encoding="utf-8")
-    return _fill(json.loads(template), values)
+    filled: dict[str, Any] = _fill(json.loads(template), values)
+    return filled
 
 
 def _fill(node: Any, values: dict[str, str]) -> Any:
