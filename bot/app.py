@@ -19,7 +19,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config, Customer, load_config
 from bot.connector import Connector, ConnectorError, token_provider
 from bot.handler import FaultlineBot, activity_summary
-from bot.logs import correlated
+from bot.logs import correlated, stamp_correlation_ids
 from bot.services import CUSTOMER_KEY, TENANT_KEY, Services
 from bot.settings import Settings
 from bot.store.conversations import ConversationStore, DatabaseStorage
@@ -46,6 +46,7 @@ REFUSAL = ("This organisation isn't set up with the fault desk yet, so I can't t
 def create_app(settings: Settings, *, db: Database | None = None, clock: Clock | None = None,
                connector: Connector | None = None, config: Config | None = None) -> web.Application:
     """Build the application; nothing is started until aiohttp runs its start-up hooks."""
+    stamp_correlation_ids()
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[INJECTED] = {"db": db, "clock": clock, "connector": connector,

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9\-._~+/]+=*", re.I)
-STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "correlation_id",
+                                                                        "correlation"}
 
 
 @contextmanager
@@ -39,7 +40,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": redact(record.getMessage()),
-            "correlation_id": correlation_id.get(),
+            "correlation_id": getattr(record, "correlation_id", None) or correlation_id.get(),
         }
         entry |= {k: v for k, v in vars(record).items() if k not in STANDARD and not k.startswith("_")}
         if record.exc_info:
@@ -52,12 +53,27 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s [%(correlation)s] %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        record.correlation = correlation_id.get() or "-"
+        record.correlation = getattr(record, "correlation_id", None) or correlation_id.get() or "-"
         return redact(super().format(record))
+
+
+_base_factory = logging.getLogRecordFactory()
+
+
+def _stamped(*args: object, **kwargs: object) -> logging.LogRecord:
+    record = _base_factory(*args, **kwargs)
+    record.correlation_id = correlation_id.get()
+    return record
+
+
+def stamp_correlation_ids() -> None:
+    """Give every log record the correlation id current where it was made (idempotent)."""
+    logging.setLogRecordFactory(_stamped)
 
 
 def configure_logging(log_format: str = "json", level: str = "INFO") -> None:
     """Route every log record to stderr in the chosen format."""
+    stamp_correlation_ids()
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()

@@ -28,7 +28,7 @@ class Telemetry:
     def __init__(self, service_name: str = "faultline", azure_connection_string: str = "") -> None:
         resource = Resource.create({"service.name": service_name})
         self.registry = CollectorRegistry()
-        readers: list[MetricReader] = [PrometheusMetricReader(registry=self.registry)]
+        readers: list[MetricReader] = [PrometheusMetricReader(disable_target_info=True, registry=self.registry)]
         self.tracing = TracerProvider(resource=resource)
         if azure_connection_string:
             readers.append(self._azure(azure_connection_string))
