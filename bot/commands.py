@@ -42,6 +42,7 @@ class Command:
 
 def parse_command(text: str) -> Command | None:
     """The command in a message, or None if the message is not one."""
+    text = re.sub(r"^\s*my\s+tickets\b", "tickets", text, flags=re.I)  # the Teams command list says "my tickets"
     words = text.strip().split(maxsplit=1)
     if not words or words[0].lower() not in (*INPUTS, *QUERIES):
         return None

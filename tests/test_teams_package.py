@@ -48,7 +48,7 @@ def test_ids_and_names_come_from_the_settings() -> None:
     assert built["name"]["short"] == "Acme Desk" and built["developer"]["name"] == "Acme MSP"
     assert set(built["bots"][0]["scopes"]) == {"personal", "team"}
     titles = {c["title"] for cl in built["bots"][0]["commandLists"] for c in cl["commands"]}
-    assert titles == {"report a fault", "tickets", "status", "help"}
+    assert titles == {"report a fault", "my tickets", "status", "help"}
 
 
 def test_the_teams_app_id_is_stable_or_configured() -> None:

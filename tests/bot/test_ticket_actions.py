@@ -380,7 +380,7 @@ async def test_tickets_lists_my_open_tickets_soonest_deadline_first(faultline: R
 async def test_a_reporter_can_ask_for_status_and_their_tickets(faultline: Running) -> None:
     await open_ticket(faultline)
     count = len(faultline.connector.calls)
-    await faultline.say("tickets")
+    await faultline.say("my tickets")  # as the Teams command list offers it
     assert "MAINTEL-000001 · P1" in faultline.connector.calls[count].body["text"]
     await faultline.say("status")
     assert "MAINTEL-000001" in json.dumps(faultline.connector.calls[-1].body)
