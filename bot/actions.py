@@ -12,7 +12,7 @@ from typing import Any
 
 from adaptive_cards import verbs as v
 
-ENGINEER, REPORTER = "engineer", "reporter"
+ENGINEER, REPORTER, MANAGER = "engineer", "reporter", "manager"
 HOLD_KINDS = {"awaiting_customer": "awaiting the customer", "awaiting_third_party": "awaiting a third party"}
 MAX_TEXT = 4000
 
@@ -67,7 +67,7 @@ Decision = Change | Refusal
 @dataclass(frozen=True)
 class Verb:
     name: str
-    role: str
+    roles: tuple[str, ...]
     stale_matters: bool
     allowed: Callable[[State], str | None]
     effect: Callable[[State, Actor, Mapping[str, Any]], Decision]
@@ -194,6 +194,14 @@ def _reopen(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
                   f"Reopened by {actor.name}.")
 
 
+def _take_ownership(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
+    if state.assignee_id == actor.id:
+        return Refusal("You already own this ticket.")
+    return Change("assigned", {"assignee_id": actor.id, "assignee_name": actor.name}, {"assignee": actor.id,
+                                                                                        "taken": True},
+                  f"{actor.name} took ownership.")
+
+
 def _confirm_restoration(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
     return Change("restoration_confirmed", {}, {}, f"{actor.name} confirmed the service works again.")
 
@@ -205,20 +213,22 @@ def _still_broken(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Deci
 
 
 VERBS: dict[str, Verb] = {verb.name: verb for verb in (
-    Verb(v.ACKNOWLEDGE, ENGINEER, True, _not_acknowledged, _acknowledge),
-    Verb(v.ASSIGN, ENGINEER, True, _open, _assign),
-    Verb(v.UPDATE, ENGINEER, False, _open, _update),
-    Verb(v.RECLASSIFY, ENGINEER, True, _open, _reclassify),
-    Verb(v.HOLD, ENGINEER, True, _not_on_hold, _hold),
-    Verb(v.RESUME, ENGINEER, True, _on_hold, _resume),
-    Verb(v.RESTORE, ENGINEER, True, _not_restored, _restore),
-    Verb(v.RESOLVE, ENGINEER, True, _open, _resolve),
-    Verb(v.REOPEN, ENGINEER, True, _resolved, _reopen),
-    Verb(v.ADD_INFO, REPORTER, False, _open, _add_info),
-    Verb(v.CONFIRM_RESTORATION, REPORTER, True, _restored, _confirm_restoration),
-    Verb(v.STILL_BROKEN, REPORTER, True, _restored, _still_broken),
+    Verb(v.ACKNOWLEDGE, (ENGINEER,), True, _not_acknowledged, _acknowledge),
+    Verb(v.ASSIGN, (ENGINEER, MANAGER), True, _open, _assign),
+    Verb(v.UPDATE, (ENGINEER,), False, _open, _update),
+    Verb(v.RECLASSIFY, (ENGINEER,), True, _open, _reclassify),
+    Verb(v.HOLD, (ENGINEER,), True, _not_on_hold, _hold),
+    Verb(v.RESUME, (ENGINEER,), True, _on_hold, _resume),
+    Verb(v.RESTORE, (ENGINEER,), True, _not_restored, _restore),
+    Verb(v.RESOLVE, (ENGINEER,), True, _open, _resolve),
+    Verb(v.REOPEN, (ENGINEER,), True, _resolved, _reopen),
+    Verb(v.TAKE_OWNERSHIP, (ENGINEER, MANAGER), False, _open, _take_ownership),
+    Verb(v.ADD_INFO, (REPORTER,), False, _open, _add_info),
+    Verb(v.CONFIRM_RESTORATION, (REPORTER,), True, _restored, _confirm_restoration),
+    Verb(v.STILL_BROKEN, (REPORTER,), True, _restored, _still_broken),
 )}
-ROLE_NAMES = {ENGINEER: "the customer's engineers", REPORTER: "the customer's users"}
+ROLE_NAMES = {(ENGINEER,): "the customer's engineers", (REPORTER,): "the customer's users",
+              (ENGINEER, MANAGER): "the customer's engineers and managers"}
 
 
 def decide(verb_name: str, state: State, actor: Actor, inputs: Mapping[str, Any],
@@ -227,8 +237,8 @@ def decide(verb_name: str, state: State, actor: Actor, inputs: Mapping[str, Any]
     verb = VERBS.get(verb_name)
     if verb is None:
         return Refusal("That action is not known; nothing was changed.")
-    if actor.role != verb.role:
-        return Refusal(f"Only {ROLE_NAMES[verb.role]} can do that; nothing was changed.")
+    if actor.role not in verb.roles:
+        return Refusal(f"Only {ROLE_NAMES[verb.roles]} can do that; nothing was changed.")
     problem = verb.allowed(state)
     if problem:
         return Refusal(problem)

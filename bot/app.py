@@ -6,6 +6,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -17,9 +18,12 @@ from bot.adapter import FaultlineAdapter
 from bot.auth import Authenticator, AuthError, KeySource
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Customer, load_config
-from bot.connector import Connector, ConnectorError, token_provider
+from bot.connector import Connector, ConnectorError, graph_token_provider, token_provider
 from bot.handler import FaultlineBot, activity_summary
 from bot.logs import correlated, stamp_correlation_ids
+from bot.reminders.people import GraphManagers, NoGraph
+from bot.reminders.plan import ReminderSettings
+from bot.reminders.scheduler import Scheduler
 from bot.services import CUSTOMER_KEY, TENANT_KEY, Services
 from bot.settings import Settings
 from bot.store.conversations import ConversationStore, DatabaseStorage
@@ -75,6 +79,14 @@ async def _start(app: web.Application) -> None:
                                                      observe=telemetry.send_outcome),
         telemetry=telemetry,
     )
+    managers = (GraphManagers(session, graph_token_provider(settings, session), settings.graph_url)
+                if settings.graph_url and (settings.graph_token_endpoint or (settings.app_id and not settings.local))
+                else NoGraph())
+    services.scheduler = Scheduler(services, managers=managers, settings=ReminderSettings(
+        lead_short=timedelta(minutes=settings.reminder_lead_short),
+        lead_long=timedelta(minutes=settings.reminder_lead_long)))
+    if settings.scheduler_interval > 0:
+        services.scheduler.start(settings.scheduler_interval)
     app[SESSION] = session
     app[SERVICES] = services
     app[BOT] = FaultlineBot(services)
@@ -89,6 +101,7 @@ async def _stop(app: web.Application) -> None:
     if SESSION in app:
         await app[SESSION].close()
     if SERVICES in app:
+        await app[SERVICES].scheduler.stop()
         app[SERVICES].telemetry.shutdown()
         if app[INJECTED]["db"] is None:
             await app[SERVICES].db.close()

@@ -46,8 +46,10 @@ class NoToken:
 class ClientCredentialsToken:
     """OAuth 2.0 client credentials for the bot's app registration, cached until shortly before expiry."""
 
-    def __init__(self, session: aiohttp.ClientSession, endpoint: str, app_id: str, secret: str) -> None:
+    def __init__(self, session: aiohttp.ClientSession, endpoint: str, app_id: str, secret: str,
+                 scope: str = BOT_FRAMEWORK_SCOPE) -> None:
         self.session, self.endpoint, self.app_id, self._secret = session, endpoint, app_id, secret
+        self.scope = scope
         self._token: str | None = None
         self._expires = 0.0
         self._lock = asyncio.Lock()
@@ -59,7 +61,7 @@ class ClientCredentialsToken:
             if self._token and time.monotonic() < self._expires:
                 return self._token
             form = {"grant_type": "client_credentials", "client_id": self.app_id, "client_secret": self._secret,
-                    "scope": BOT_FRAMEWORK_SCOPE}
+                    "scope": self.scope}
             async with self.session.post(self.endpoint, data=form) as response:
                 body = await response.json(content_type=None)
                 if response.status != 200 or "access_token" not in body:
@@ -73,14 +75,44 @@ class ClientCredentialsToken:
 class ManagedIdentityToken:
     """A user-assigned managed identity (azure-identity), for MicrosoftAppType=UserAssignedMSI."""
 
-    def __init__(self, client_id: str) -> None:
+    def __init__(self, client_id: str, scope: str = BOT_FRAMEWORK_SCOPE) -> None:
         from azure.identity.aio import ManagedIdentityCredential
 
         self._credential = ManagedIdentityCredential(client_id=client_id)
+        self.scope = scope
 
     async def token(self) -> str | None:
-        token: str = (await self._credential.get_token(BOT_FRAMEWORK_SCOPE)).token
+        token: str = (await self._credential.get_token(self.scope)).token
         return token
+
+
+class MsalToken:
+    """App-only token from msal (client secret), which caches it until shortly before it expires."""
+
+    def __init__(self, app_id: str, secret: str, tenant: str, scope: str) -> None:
+        import msal
+
+        self._app = msal.ConfidentialClientApplication(app_id, client_credential=secret,
+                                                       authority=f"https://login.microsoftonline.com/{tenant}")
+        self.scope = scope
+
+    async def token(self) -> str | None:
+        result = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: self._app.acquire_token_for_client(scopes=[self.scope]))
+        if "access_token" not in result:
+            raise ConnectorError(401, f"could not obtain a token ({result.get('error', 'no error code')})")
+        return str(result["access_token"])
+
+
+def graph_token_provider(settings: Settings, session: aiohttp.ClientSession) -> TokenProvider:
+    """Graph's app-only token: managed identity, msal with the client secret, or a configured endpoint."""
+    scope = "https://graph.microsoft.com/.default"
+    if settings.app_type == "UserAssignedMSI":
+        return ManagedIdentityToken(settings.app_id, scope)
+    if settings.graph_token_endpoint:
+        return ClientCredentialsToken(session, settings.graph_token_endpoint, settings.app_id,
+                                      settings.app_password.value, scope)
+    return MsalToken(settings.app_id, settings.app_password.value, settings.app_tenant_id or "organizations", scope)
 
 
 def token_provider(settings: Settings, session: aiohttp.ClientSession) -> TokenProvider:

@@ -163,6 +163,13 @@ class FaultlineBot:
             return
         role = await self._role(context, customer)
         tz = user_zone(context.activity, customer)
+        if action.get("verb") == verbs.SNOOZE:
+            minutes = data.get("minutes")
+            message = await self.tickets.snooze(customer=customer, ticket=ticket, actor=self._actor(context, role),
+                                                timer_key=str(data.get("timer", "")),
+                                                minutes=minutes if isinstance(minutes, int) else 0)
+            await self._invoke_reply(context, message=message)
+            return
         if action.get("verb") == verbs.REFRESH:
             card = await self.tickets.card_for(customer, ticket, await self.s.tickets.events(ticket.id), role, tz)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from botbuilder.core import CardFactory, ConversationState, MessageFactory
 from botbuilder.schema import Activity
@@ -34,6 +35,8 @@ class Services:
     clock: Clock
     connector: Connector
     telemetry: Telemetry
+    scheduler: Any = None
+    """The Scheduler (bot.reminders.scheduler), set once the services exist."""
 
 
 def card_message(card: Card, text: str = "") -> Activity:

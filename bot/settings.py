@@ -77,6 +77,16 @@ class Settings:
     emulator_openid_metadata_url: str = setting(
         "FAULTLINE_EMULATOR_OPENID_METADATA_URL", "Entra OpenID metadata for emulator tokens.",
         "https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration")
+    scheduler_interval: float = setting("FAULTLINE_SCHEDULER_INTERVAL", "Seconds between scheduler ticks (timers "
+                                        "and outbox); 0 turns the scheduler off in this process.", 1.0)
+    reminder_lead_short: int = setting("FAULTLINE_REMINDER_LEAD_SHORT_MINUTES", "Reminder lead before an update is "
+                                       "due, for cadences up to an hour (minutes).", 10)
+    reminder_lead_long: int = setting("FAULTLINE_REMINDER_LEAD_LONG_MINUTES", "Reminder lead for longer cadences "
+                                      "(minutes).", 30)
+    graph_url: str = setting("FAULTLINE_GRAPH_URL", "Microsoft Graph, for managers (`/users/{id}/manager`) when "
+                             "the customer file names none; empty turns the lookup off.", "https://graph.microsoft.com")
+    graph_token_endpoint: str = setting("FAULTLINE_GRAPH_TOKEN_ENDPOINT", "OAuth token endpoint for Graph's app-only "
+                                        "token; default: Entra's for the app's tenant.", "")
     token_endpoint: str = setting("FAULTLINE_TOKEN_ENDPOINT", "OAuth token endpoint for the bot's outbound token; "
                                   "default: Entra's for the app's tenant.", "")
 
@@ -96,6 +106,11 @@ def _flag(value: str | None) -> bool:
 def _parse(kind: Any, raw: str, env: str) -> Any:
     if kind in (bool, "bool"):
         return _flag(raw)
+    if kind in (float, "float"):
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingsError(f"{env} must be a number; got {raw!r}") from None
     if kind in (int, "int"):
         try:
             return int(raw)

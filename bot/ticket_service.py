@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from adaptive_cards.cards import Card, ticket_card
 from adaptive_cards.ticket_actions import engineer_actions, reporter_actions, with_view
 from bot import actions
-from bot.actions import ENGINEER, REPORTER, Actor, Change, Refusal
+from bot.actions import ENGINEER, MANAGER, REPORTER, Actor, Change, Refusal
 from bot.config import Customer
 from bot.connector import ConnectorError
 from bot.services import Services
@@ -57,6 +58,9 @@ class TicketService:
         """Engineer, reporter or nobody — decided here, whatever the card's data says."""
         if aad_id in customer.engineers:
             return ENGINEER
+        escalation = customer.escalation
+        if aad_id and aad_id in (escalation.team_lead, escalation.manager, escalation.duty_manager):
+            return MANAGER
         if customer.engineers_from_channel and tenant in self.s.config.msp.tenants and \
                 await self._in_support_channel(customer, service_url, user_mri):
             return ENGINEER
@@ -92,6 +96,8 @@ class TicketService:
         events = await self.s.tickets.events(ticket.id)
         if isinstance(decision, Change):
             log.info("ticket %s: %s by %s", ticket.reference, decision.kind, actor.id)
+            if self.s.scheduler is not None:
+                await self.s.scheduler.replan(ticket.id)
             delivered = await self._deliver(customer, ticket, decision, actor)
             await self.refresh_everywhere(customer, ticket, events, skip=origin)
             message = decision.summary + _verdict(ticket, events, decision.kind, now) + (
@@ -130,6 +136,30 @@ class TicketService:
                                       data={"conversation": conversation_id, "reason": str(exc)[:300]})
             return False
         return True
+
+    async def snooze(self, *, customer: Customer, ticket: Ticket, actor: Actor, timer_key: str,
+                     minutes: int) -> str:
+        """Put a reminder off for 15 or 30 minutes (engineers only); it comes back unless the update is posted."""
+        from bot.reminders.plan import REMINDER_SNOOZED, UPDATE_TARGET, PlannedTimer
+
+        if actor.role != ENGINEER:
+            return "Only the customer's engineers can snooze a reminder; nothing was changed."
+        if minutes not in (15, 30):
+            return "A reminder can be snoozed for 15 or 30 minutes; nothing was changed."
+        now = self.s.clock.now()
+        point = next((t.point_at for t in await self.s.scheduler.timers.pending(ticket.id)
+                      if t.target == UPDATE_TARGET), None)
+        clock = clock_of(ticket, await self.s.tickets.events(ticket.id), now)
+        target = clock.targets.get(UPDATE_TARGET) if clock else None
+        point = target.due_at if target and target.due_at else point
+        if point is None or ticket.status == "resolved":
+            return "There is no customer update to be reminded of any more."
+        until = now + timedelta(minutes=minutes)
+        await self.s.scheduler.timers.add(ticket.id, PlannedTimer(REMINDER_SNOOZED, UPDATE_TARGET, point, until),
+                                          now, key=f"{timer_key}:snoozed:{until.isoformat()}")
+        await self.s.tickets.note(ticket.id, kind="reminder_snoozed", at=now, actor_id=actor.id,
+                                  actor_name=actor.name, data={"minutes": minutes, "timer": timer_key})
+        return f"Snoozed for {minutes} minutes: I'll remind you again at {until.strftime('%H:%M')} UTC."
 
     # -- cards -------------------------------------------------------------------------------------------
     async def card_for(self, customer: Customer, ticket: Ticket, events: Sequence[Event], role: str | None,

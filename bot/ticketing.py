@@ -50,6 +50,8 @@ async def open_ticket(s: Services, context: TurnContext, submission: intake.Subm
                                                           "has it; every update will appear here."))
     await s.tickets.record_messages(ticket.id, at=ctx.now, reporter_activity_id=sent.id if sent else None)
     await _post_to_channel(s, tickets, context, customer, ticket)
+    if s.scheduler is not None:
+        await s.scheduler.replan(ticket.id)
     return ticket
 
 
@@ -81,7 +83,8 @@ async def _post_to_channel(s: Services, tickets: TicketService, context: TurnCon
     thread = created.conversation_id or channel_id
     await s.conversations.remember(conversation_id=thread, tenant_id=tenant, customer_id=customer.id, user_id=None,
                                    reference={"serviceUrl": service_url, "conversation": {"id": thread},
-                                              "channelId": "msteams"}, at=s.clock.now())
+                                              "channelId": "msteams", "tenant": tenant,
+                                              "bot": {"id": context.activity.recipient.id}}, at=s.clock.now())
     await s.tickets.record_messages(ticket.id, at=s.clock.now(), channel_conversation_id=thread,
                                     channel_activity_id=created.activity_id)
 

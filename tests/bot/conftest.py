@@ -56,7 +56,8 @@ async def faultline(tmp_path: Path) -> AsyncIterator[Running]:
     service_url = await connector.start()
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     clock = SteppableClock(START)
-    server, url = await start_faultline(Settings(local=True), db, connector, service_url, clock)
+    server, url = await start_faultline(Settings(local=True, scheduler_interval=0), db, connector, service_url,
+                                        clock)
     async with aiohttp.ClientSession() as session:
         yield Running(url, connector, service_url, clock, db, session, server)
     await server.close()

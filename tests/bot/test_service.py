@@ -43,13 +43,14 @@ async def test_a_restart_in_the_middle_of_a_report_continues_where_it_stopped(tm
     clock = SteppableClock(START)
     async with aiohttp.ClientSession() as session:
         first_db = Database(url_db)
-        server, url = await start_faultline(Settings(local=True), first_db, connector, service_url, clock)
+        quiet = Settings(local=True, scheduler_interval=0)
+        server, url = await start_faultline(quiet, first_db, connector, service_url, clock)
         for text in ["our phones are down", *FULL[:3]]:
             await session.post(f"{url}api/messages", json=activity(service_url=service_url, text=text))
         await server.close()
         await first_db.close()
         second_db = Database(url_db)  # a new process: new app, same database
-        server, url = await start_faultline(Settings(local=True), second_db, connector, service_url, clock)
+        server, url = await start_faultline(quiet, second_db, connector, service_url, clock)
         for text in [*FULL[3:], "confirm"]:
             async with session.post(f"{url}api/messages", json=activity(service_url=service_url, text=text)) as r:
                 assert r.status == 200
@@ -164,7 +165,7 @@ async def secured(tmp_path: Path):  # type: ignore[no-untyped-def]
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}")
     settings = Settings(app_id=APP_ID, app_password=__import__("bot.settings").settings.Secret("s3cret"),
                         openid_metadata_url=metadata, emulator_openid_metadata_url=metadata,
-                        token_endpoint=f"{token_url}token")
+                        token_endpoint=f"{token_url}token", scheduler_interval=0, graph_url="")
     server, url = await start_faultline(settings, db, connector, service_url, SteppableClock(START))
     async with aiohttp.ClientSession() as session:
         yield issuer, url, service_url, session, connector, token_server

@@ -396,7 +396,8 @@ async def test_engineers_can_be_the_members_of_the_support_channel(tmp_path: Pat
     connector = FakeConnector(members={f"29:{ENGINEER_B}"})
     service_url = await connector.start()
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'members.db'}")
-    server = TestServer(create_app(Settings(local=True), db=db, clock=SteppableClock(START), config=config),
+    server = TestServer(create_app(Settings(local=True, scheduler_interval=0), db=db, clock=SteppableClock(START),
+                                   config=config),
                         host="127.0.0.1")
     await server.start_server()
     async with aiohttp.ClientSession() as session:

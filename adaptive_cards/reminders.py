@@ -1,0 +1,43 @@
+"""Reminder and escalation cards: what is due or late, on which ticket, and the one-click next step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adaptive_cards import verbs as v
+from adaptive_cards.cards import Card, card, facts, text
+
+
+def _execute(title: str, verb: str, data: dict[str, Any], style: str | None = None) -> dict[str, Any]:
+    action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb, "data": data}
+    if style:
+        action["style"] = style
+    return action
+
+
+def reminder_card(*, ticket_id: int, reference: str, headline: str, summary: str, due: str, timer_key: str) -> Card:
+    """To the assignee (or the channel): an update is due soon, now, or is late."""
+    update = {"type": "Action.ShowCard", "title": "Post update", "card": {
+        "type": "AdaptiveCard",
+        "body": [{"type": "Input.Text", "id": "text", "label": "Update for the customer", "isMultiline": True,
+                  "isRequired": True, "errorMessage": "Write the update", "maxLength": 4000}],
+        "actions": [_execute("Send to the customer", v.UPDATE, {"ticket": ticket_id})]}}
+    return card(
+        [text(headline, size="Medium", weight="Bolder", color="Warning"),
+         facts([("Ticket", reference), ("Due", due), ("About", summary)])],
+        [update,
+         _execute("Snooze 15 min", v.SNOOZE, {"ticket": ticket_id, "timer": timer_key, "minutes": 15}),
+         _execute("Snooze 30 min", v.SNOOZE, {"ticket": ticket_id, "timer": timer_key, "minutes": 30})],
+    )
+
+
+def escalation_card(*, ticket_id: int, reference: str, headline: str, clock: str, lateness: str, summary: str,
+                    assignee: str) -> Card:
+    """To a team lead or manager: which clock, how late, and take ownership or open the ticket."""
+    return card(
+        [text(headline, size="Medium", weight="Bolder", color="Attention"),
+         facts([("Ticket", reference), ("Clock", clock), ("Standing", lateness), ("About", summary),
+                ("Assigned to", assignee or "nobody")])],
+        [_execute("Take ownership", v.TAKE_OWNERSHIP, {"ticket": ticket_id}, style="positive"),
+         _execute("Open ticket", v.REFRESH, {"ticket": ticket_id})],
+    )

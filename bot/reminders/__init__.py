@@ -1,0 +1,1 @@
+"""Durable timers, reminders, escalation and the outbox that sends them."""

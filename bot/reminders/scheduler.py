@@ -1,0 +1,277 @@
+"""The scheduler: fire due timers into the outbox, then send the outbox — in every server process, safely.
+
+A tick claims due timers (FOR UPDATE SKIP LOCKED on PostgreSQL, so each fires on one replica; a claim whose
+process died is taken over when its lease runs out), turns each into messages with idempotency keys (ticket,
+timer, due point, recipient) in the same transaction that marks it fired, and replans the ticket. It then sends
+claimed outbox messages within Teams' rate limits; a message no longer needed is dropped, a throttled or failed
+send waits (Retry-After, else exponential back-off with jitter), a permanent refusal is recorded and escalated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from tenacity import wait_exponential_jitter
+
+from adaptive_cards.format import duration, local_time
+from adaptive_cards.reminders import escalation_card, reminder_card
+from adaptive_cards.views import TARGET_LABELS
+from bot.config import Customer
+from bot.connector import ConnectorError
+from bot.logs import correlated
+from bot.reminders import plan as p
+from bot.reminders.people import Managers, NoGraph, contacts
+from bot.reminders.ratelimit import RateLimiter
+from bot.reminders.store import DROPPED, FAILED, FIRED, PENDING, SENT, Message, Outbox, Timer, TimerStore
+from bot.services import Services
+from bot.store.tickets import Event, Ticket
+from bot.ticket_views import clock_events, clock_of, policy_of
+
+log = logging.getLogger("faultline.scheduler")
+RECIPIENTS = {p.REMINDER_LEAD: ("assignee",), p.REMINDER_DUE: ("assignee",), p.REMINDER_REPEAT: ("assignee",),
+              p.REMINDER_SNOOZED: ("assignee",), p.P1_OPENED: ("duty_manager",),
+              p.AT_RISK_75: ("assignee", "team_lead"), p.BREACHED: ("manager",), p.UPDATE_OVERDUE: ("team_lead",)}
+PERMANENT = (403, 404)
+BACKOFF = wait_exponential_jitter(initial=5, max=900, jitter=5)
+
+
+@dataclass
+class TickResult:
+    fired: int = 0
+    dropped: int = 0
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    lags: list[float] = field(default_factory=list)
+
+
+class Scheduler:
+    def __init__(self, services: Services, *, instance: str | None = None, managers: Managers | None = None,
+                 settings: p.ReminderSettings = p.DEFAULT_SETTINGS, batch: int = 500) -> None:
+        self.s = services
+        self.instance = instance or uuid.uuid4().hex[:12]
+        self.timers = TimerStore(services.db, self.instance)
+        self.outbox = Outbox(services.db, self.instance)
+        self.managers = managers or NoGraph()
+        self.settings, self.batch = settings, batch
+        self.limiter = RateLimiter()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- planning ---------------------------------------------------------------------------------
+    async def replan(self, ticket_id: int) -> None:
+        ticket = await self.s.tickets.get(ticket_id)
+        if ticket is None:
+            return
+        events = await self.s.tickets.events(ticket_id)
+        planned = p.plan(policy_of(ticket), clock_events(ticket, events), self.s.clock.now(), ticket.status,
+                         self.settings) if clock_of(ticket, events, self.s.clock.now()) else []
+        await self.timers.replan(ticket_id, planned, self.s.clock.now())
+
+    # -- the loop ------------------------------------------------------------------------------------
+    def start(self, interval: float) -> None:
+        self._task = asyncio.create_task(self._run(interval), name="faultline-scheduler")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self, interval: float) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # a bad tick must not stop reminders for good; it is logged and retried
+                log.exception("scheduler tick failed")
+            await asyncio.sleep(interval)
+
+    async def tick(self) -> TickResult:
+        """Fire what is due, then send what is ready."""
+        result = TickResult()
+        now = self.s.clock.now()
+        for timer in await self.timers.claim_due(now, self.batch):
+            with correlated(f"timer-{timer.id}"):
+                await self._fire(timer, now, result)
+        for message in await self.outbox.claim(now, self.batch):
+            with correlated(f"send-{message.id}"):
+                await self._send(message, now, result)
+        return result
+
+    # -- firing -----------------------------------------------------------------------------------------
+    async def _fire(self, timer: Timer, now: datetime, result: TickResult) -> None:
+        ticket = await self.s.tickets.get(timer.ticket_id)
+        customer = self.s.config.customer(ticket.customer_id) if ticket else None
+        if ticket is None or customer is None:
+            await self.timers.finish(timer, DROPPED, now)
+            return
+        events = await self.s.tickets.events(ticket.id)
+        clock = clock_of(ticket, events, now)
+        if clock is None or not p.still_needed(timer.kind, timer.target, timer.point_at, clock, ticket.status):
+            await self.timers.finish(timer, DROPPED, now)
+            result.dropped += 1
+        else:
+            await self.timers.finish(timer, FIRED, now, await self._messages(timer, ticket, events, customer, now))
+            result.fired += 1
+        await self.replan(ticket.id)
+
+    async def _messages(self, timer: Timer, ticket: Ticket, events: list[Event], customer: Customer,
+                        now: datetime) -> list[dict[str, Any]]:
+        card = self._card(timer, ticket, customer, now)
+        where = await self._where(ticket, customer)
+        rows = []
+        for role in RECIPIENTS.get(timer.kind, ()):
+            people = await contacts(role, customer, ticket, self.managers)
+            if not people and role == "assignee" and ticket.channel_conversation_id:
+                people = [f"conversation:{ticket.channel_conversation_id}"]
+            if not people:
+                await self.s.tickets.note(ticket.id, kind="escalation_unrouted", at=now,
+                                          data={"timer": timer.kind, "role": role})
+            for person in people:
+                recipient = person if person.startswith("conversation:") else f"user:{person}"
+                rows.append(self._row(f"{timer.key}:{recipient}", ticket, timer, recipient, where, card, now))
+        return rows
+
+    def _row(self, key: str, ticket: Ticket, timer: Timer | None, recipient: str, where: Mapping[str, Any],
+             card: Mapping[str, Any], now: datetime, purpose: str | None = None) -> dict[str, Any]:
+        activity = {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
+                                                        "content": card}]}
+        return {"key": key, "ticket_id": ticket.id, "timer_id": timer.id if timer else None,
+                "purpose": purpose or (timer.kind if timer else "notice"), "recipient": recipient,
+                "tenant_id": where.get("tenant"), "status": PENDING, "attempts": 0, "not_before": now,
+                "created_at": now,
+                "payload": {"activity": activity, "service_url": where.get("service_url"), "bot": where.get("bot"),
+                            "target": timer.target if timer else None,
+                            "point_at": timer.point_at.isoformat() if timer else None,
+                            "due_at": timer.due_at.isoformat() if timer else now.isoformat()}}
+
+    async def _where(self, ticket: Ticket, customer: Customer) -> dict[str, Any]:
+        """The MSP side's service URL, tenant and bot id, from the ticket's channel thread or binding."""
+        reference = await self.s.conversations.reference(ticket.channel_conversation_id or "") or {}
+        binding = await self.s.conversations.binding(customer.id)
+        tenant = binding.tenant_id if binding else next(iter(sorted(self.s.config.msp.tenants)), None)
+        bot = (reference.get("bot") or {}).get("id") or (f"28:{self.s.settings.app_id}" if self.s.settings.app_id
+                                                         else None)
+        return {"service_url": reference.get("serviceUrl") or (binding.service_url if binding else None),
+                "tenant": reference.get("tenant") or tenant, "bot": bot}
+
+    def _card(self, timer: Timer, ticket: Ticket, customer: Customer, now: datetime) -> dict[str, Any]:
+        tz = customer.timezone
+        label = TARGET_LABELS.get(timer.target, "Ticket")
+        summary = f"{ticket.priority or '–'} · {customer.name} · {ticket.report.get('description', '')}"[:300]
+        late = now - timer.point_at
+        standing = f"late by {duration(late)}" if late > timedelta(0) else f"due in {duration(-late)}"
+        if timer.kind in (p.REMINDER_LEAD, p.REMINDER_DUE, p.REMINDER_REPEAT, p.REMINDER_SNOOZED):
+            headline = {p.REMINDER_LEAD: f"Customer update due in {duration(-late)}",
+                        p.REMINDER_DUE: "Customer update due now"}.get(
+                timer.kind, f"Customer update overdue ({standing})")
+            return reminder_card(ticket_id=ticket.id, reference=ticket.reference, headline=headline, summary=summary,
+                                 due=local_time(timer.point_at, tz, now), timer_key=timer.key)
+        headline = {p.P1_OPENED: f"P1 opened: {ticket.reference}",
+                    p.AT_RISK_75: f"{label} at 75% on {ticket.reference}",
+                    p.BREACHED: f"{label} breached on {ticket.reference}",
+                    p.UPDATE_OVERDUE: f"Customer update overdue on {ticket.reference}"}[timer.kind]
+        return escalation_card(ticket_id=ticket.id, reference=ticket.reference, headline=headline, clock=label,
+                               lateness=standing, summary=summary, assignee=ticket.assignee_name or "")
+
+    # -- sending ------------------------------------------------------------------------------------------
+    async def _send(self, message: Message, now: datetime, result: TickResult) -> None:
+        if not await self._still_wanted(message, now):
+            await self.outbox.settle(message, DROPPED, now)
+            result.dropped += 1
+            return
+        conversation = message.recipient.removeprefix("conversation:").removeprefix("user:")
+        wait = self.limiter.acquire(conversation, message.tenant_id, now)
+        if wait > timedelta(0):
+            await self.outbox.settle(message, PENDING, now, not_before=now + wait)
+            result.deferred += 1
+            return
+        try:
+            await self._deliver(message)
+        except ConnectorError as exc:
+            await self._failed(message, exc, now, result)
+            return
+        await self.outbox.settle(message, SENT, now)
+        lag = (now - datetime.fromisoformat(message.payload["due_at"])).total_seconds()
+        self.s.telemetry.timer_lag.record(max(0.0, lag))
+        result.sent += 1
+        result.lags.append(lag)
+
+    async def _still_wanted(self, message: Message, now: datetime) -> bool:
+        """A reminder whose update arrived meanwhile (or whose ticket closed) is not sent."""
+        point = message.payload.get("point_at")
+        if message.ticket_id is None or point is None or message.purpose not in RECIPIENTS:
+            return True
+        ticket = await self.s.tickets.get(message.ticket_id)
+        if ticket is None:
+            return False
+        clock = clock_of(ticket, await self.s.tickets.events(ticket.id), now)
+        return clock is not None and p.still_needed(message.purpose, message.payload["target"],
+                                                    datetime.fromisoformat(point), clock, ticket.status)
+
+    async def _deliver(self, message: Message) -> None:
+        payload = message.payload
+        service_url = payload.get("service_url")
+        if not service_url:
+            raise ConnectorError(404, "no service URL known for this recipient")
+        if message.recipient.startswith("conversation:"):
+            conversation = message.recipient.removeprefix("conversation:")
+        else:
+            conversation = await self._personal_chat(message.recipient.removeprefix("user:"), message.tenant_id,
+                                                     service_url, payload.get("bot"))
+        await self.s.connector.send(service_url, conversation, {**payload["activity"],
+                                                                "conversation": {"id": conversation}})
+
+    async def _personal_chat(self, user: str, tenant: str | None, service_url: str, bot: str | None) -> str:
+        """The 1:1 chat with a user: the one we created before, else a new one (then stored)."""
+        key = f"personal:{user}"
+        known = await self.s.conversations.reference(key)
+        if known:
+            return str(known["conversation"]["id"])
+        created = await self.s.connector.create_conversation(service_url, {
+            "isGroup": False, "bot": {"id": bot}, "members": [{"id": user}], "tenantId": tenant,
+            "channelData": {"tenant": {"id": tenant}}})
+        if not created.conversation_id:
+            raise ConnectorError(0, "the connector created no conversation")
+        await self.s.conversations.remember(conversation_id=key, tenant_id=tenant, customer_id=None, user_id=user,
+                                            reference={"serviceUrl": service_url,
+                                                       "conversation": {"id": created.conversation_id}},
+                                            at=self.s.clock.now())
+        return created.conversation_id
+
+    async def _failed(self, message: Message, error: ConnectorError, now: datetime, result: TickResult) -> None:
+        if error.status in PERMANENT:
+            log.error("message %s refused for good: %s", message.key, error)
+            await self.outbox.settle(message, FAILED, now, error=str(error))
+            result.failed += 1
+            await self._escalate_failure(message, now)
+            return
+        delay = error.retry_after if error.retry_after is not None else BACKOFF(
+            SimpleNamespace(attempt_number=message.attempts))  # type: ignore[arg-type]  # it reads only this
+        await self.outbox.settle(message, PENDING, now, error=str(error), not_before=now + timedelta(seconds=delay))
+        result.deferred += 1
+
+    async def _escalate_failure(self, message: Message, now: datetime) -> None:
+        """A message nobody can receive goes to the team lead (once; never about itself)."""
+        if message.ticket_id is None or message.purpose == "delivery_failed":
+            return
+        ticket = await self.s.tickets.get(message.ticket_id)
+        customer = self.s.config.customer(ticket.customer_id) if ticket else None
+        if ticket is None or customer is None:
+            return
+        await self.s.tickets.note(ticket.id, kind="delivery_failed", at=now,
+                                  data={"recipient": message.recipient, "purpose": message.purpose})
+        leads = await contacts("team_lead", customer, ticket, self.managers)
+        card = escalation_card(ticket_id=ticket.id, reference=ticket.reference,
+                               headline=f"Could not reach {message.recipient.split(':', 1)[1]} about "
+                                        f"{ticket.reference}", clock=message.purpose, lateness="undelivered",
+                               summary=str(ticket.report.get("description", ""))[:300],
+                               assignee=ticket.assignee_name or "")
+        where = await self._where(ticket, customer)
+        await self.outbox.enqueue(self._row(f"{message.key}:failed:{lead}", ticket, None, f"user:{lead}", where, card,
+                                            now, purpose="delivery_failed") for lead in leads)

@@ -1,0 +1,145 @@
+"""Timers and the outbox in the database: claimed with FOR UPDATE SKIP LOCKED, leased, never lost or doubled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.reminders.plan import PlannedTimer
+from bot.store.db import Database
+from bot.store.schema import outbox, timers
+
+PENDING, CLAIMED, FIRED, DROPPED, CANCELLED = "pending", "claimed", "fired", "dropped", "cancelled"
+SENDING, SENT, FAILED = "sending", "sent", "failed"
+
+
+@dataclass(frozen=True)
+class Timer:
+    id: int
+    key: str
+    ticket_id: int
+    kind: str
+    target: str
+    due_at: datetime
+    point_at: datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    key: str
+    ticket_id: int | None
+    purpose: str
+    recipient: str
+    tenant_id: str | None
+    payload: Mapping[str, Any]
+    attempts: int
+
+
+def _insert(db: Database, table: Table) -> Any:
+    return (sqlite if db.is_sqlite else postgresql).insert(table)
+
+
+class TimerStore:
+    def __init__(self, db: Database, instance: str, lease: timedelta = timedelta(seconds=60)) -> None:
+        self.db, self.instance, self.lease = db, instance, lease
+
+    async def replan(self, ticket_id: int, planned: Sequence[PlannedTimer], now: datetime) -> None:
+        """Add the timers the ticket needs; retire pending ones it no longer needs."""
+        keys = [p.key(ticket_id) for p in planned]
+        async with self.db.write() as conn:
+            if planned:
+                rows = [{"key": p.key(ticket_id), "ticket_id": ticket_id, "kind": p.kind, "target": p.target,
+                         "due_at": p.due_at, "point_at": p.point_at, "status": PENDING, "created_at": now}
+                        for p in planned]
+                await conn.execute(_insert(self.db, timers).values(rows).on_conflict_do_nothing(
+                    index_elements=["key"]))
+            await conn.execute(update(timers).where(timers.c.ticket_id == ticket_id, timers.c.status == PENDING,
+                                                    timers.c.key.not_in(keys)).values(status=CANCELLED))
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Timer]:
+        """Due timers (and ones whose claimant died) for this instance; each is claimed by one instance only."""
+        due = or_(and_(timers.c.status == PENDING, timers.c.due_at <= now),
+                  and_(timers.c.status == CLAIMED, timers.c.lease_until < now))
+        chosen = select(timers.c.id).where(due).order_by(timers.c.due_at).limit(limit).with_for_update(
+            skip_locked=True)
+        statement = (update(timers).where(timers.c.id.in_(chosen.scalar_subquery()))
+                     .values(status=CLAIMED, claimed_by=self.instance, lease_until=now + self.lease)
+                     .returning(timers.c.id, timers.c.key, timers.c.ticket_id, timers.c.kind, timers.c.target,
+                                timers.c.due_at, timers.c.point_at))
+        async with self.db.write() as conn:
+            found = [Timer(*row) for row in await conn.execute(statement)]
+        return sorted(found, key=lambda t: t.due_at)
+
+    async def finish(self, timer: Timer, status: str, now: datetime,
+                     messages: Iterable[Mapping[str, Any]] = ()) -> None:
+        """Mark the timer fired (or dropped) and enqueue its messages, in one transaction."""
+        rows = [dict(m) for m in messages]
+        async with self.db.write() as conn:
+            if rows:
+                await conn.execute(_insert(self.db, outbox).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+            await conn.execute(update(timers).where(timers.c.id == timer.id, timers.c.claimed_by == self.instance)
+                               .values(status=status, fired_at=now))
+
+    async def add(self, ticket_id: int, timer: PlannedTimer, now: datetime, key: str) -> None:
+        """A one-off timer outside the plan (a snoozed reminder)."""
+        async with self.db.write() as conn:
+            await conn.execute(_insert(self.db, timers).values(
+                key=key, ticket_id=ticket_id, kind=timer.kind, target=timer.target, due_at=timer.due_at,
+                point_at=timer.point_at, status=PENDING, created_at=now).on_conflict_do_nothing(index_elements=["key"]))
+
+    async def pending(self, ticket_id: int) -> list[Timer]:
+        async with self.db.read() as conn:
+            rows = await conn.execute(select(timers.c.id, timers.c.key, timers.c.ticket_id, timers.c.kind,
+                                             timers.c.target, timers.c.due_at, timers.c.point_at)
+                                      .where(timers.c.ticket_id == ticket_id, timers.c.status == PENDING)
+                                      .order_by(timers.c.due_at))
+            return [Timer(*row) for row in rows]
+
+
+class Outbox:
+    def __init__(self, db: Database, instance: str, lease: timedelta = timedelta(seconds=60)) -> None:
+        self.db, self.instance, self.lease = db, instance, lease
+
+    async def enqueue(self, messages: Iterable[Mapping[str, Any]]) -> None:
+        rows = [dict(m) for m in messages]
+        if rows:
+            async with self.db.write() as conn:
+                await conn.execute(_insert(self.db, outbox).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+
+    async def claim(self, now: datetime, limit: int) -> list[Message]:
+        ready = or_(and_(outbox.c.status == PENDING, outbox.c.not_before <= now),
+                    and_(outbox.c.status == SENDING, outbox.c.lease_until < now))
+        chosen = select(outbox.c.id).where(ready).order_by(outbox.c.not_before, outbox.c.id).limit(limit) \
+            .with_for_update(skip_locked=True)
+        statement = (update(outbox).where(outbox.c.id.in_(chosen.scalar_subquery()))
+                     .values(status=SENDING, claimed_by=self.instance, lease_until=now + self.lease,
+                             attempts=outbox.c.attempts + 1)
+                     .returning(outbox.c.id, outbox.c.key, outbox.c.ticket_id, outbox.c.purpose, outbox.c.recipient,
+                                outbox.c.tenant_id, outbox.c.payload, outbox.c.attempts))
+        async with self.db.write() as conn:
+            found = [Message(*row) for row in await conn.execute(statement)]
+        return sorted(found, key=lambda m: m.id)
+
+    async def settle(self, message: Message, status: str, now: datetime, *, error: str | None = None,
+                     not_before: datetime | None = None) -> None:
+        """sent / failed / dropped, or back to pending until ``not_before``."""
+        values: dict[str, Any] = {"status": status, "last_error": (error or None) and error[:500]}
+        if status == SENT:
+            values["sent_at"] = now
+        if not_before is not None:
+            values["not_before"] = not_before
+        async with self.db.write() as conn:
+            await conn.execute(update(outbox).where(outbox.c.id == message.id).values(**values))
+
+    async def counts(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        async with self.db.read() as conn:
+            rows = await conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
+            return {status: int(n) for status, n in rows}
