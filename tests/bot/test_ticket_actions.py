@@ -183,7 +183,7 @@ async def test_every_verb_is_refused_to_the_wrong_user_and_changes_nothing(
     ticket = await open_ticket(faultline)
     before = await kinds(faultline, ticket)
     answer = await invoke(faultline, ticket, verb, user=user, tenant=tenant, **inputs)
-    assert f"Only the customer's {who} can do that; nothing was changed." in shown(answer)
+    assert f"Only the customer's {who}" in shown(answer) and "can do that; nothing was changed." in shown(answer)
     assert await kinds(faultline, ticket) == before
     assert (await ticket_now(faultline, ticket)).version == ticket.version
 
