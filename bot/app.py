@@ -82,9 +82,14 @@ async def _start(app: web.Application) -> None:
     managers = (GraphManagers(session, graph_token_provider(settings, session), settings.graph_url)
                 if settings.graph_url and (settings.graph_token_endpoint or (settings.app_id and not settings.local))
                 else NoGraph())
-    services.scheduler = Scheduler(services, managers=managers, settings=ReminderSettings(
-        lead_short=timedelta(minutes=settings.reminder_lead_short),
-        lead_long=timedelta(minutes=settings.reminder_lead_long)))
+    # The scheduler's own connector retries once in the call (a 429's Retry-After, a blip); longer outages are
+    # the outbox's job, with back-off on the service's clock.
+    outbound = injected["connector"] or Connector(session, token_provider(settings, session), attempts=2,
+                                                  max_wait=5.0, observe=telemetry.send_outcome)
+    services.scheduler = Scheduler(services, managers=managers, connector=outbound,
+                                   lease=timedelta(seconds=settings.scheduler_lease), settings=ReminderSettings(
+                                       lead_short=timedelta(minutes=settings.reminder_lead_short),
+                                       lead_long=timedelta(minutes=settings.reminder_lead_long)))
     if settings.scheduler_interval > 0:
         services.scheduler.start(settings.scheduler_interval)
     app[SESSION] = session

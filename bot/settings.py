@@ -79,6 +79,8 @@ class Settings:
         "https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration")
     scheduler_interval: float = setting("FAULTLINE_SCHEDULER_INTERVAL", "Seconds between scheduler ticks (timers "
                                         "and outbox); 0 turns the scheduler off in this process.", 1.0)
+    scheduler_lease: float = setting("FAULTLINE_SCHEDULER_LEASE_SECONDS", "How long a claimed timer or message "
+                                     "stays with a process before another may take it over.", 60.0)
     reminder_lead_short: int = setting("FAULTLINE_REMINDER_LEAD_SHORT_MINUTES", "Reminder lead before an update is "
                                        "due, for cadences up to an hour (minutes).", 10)
     reminder_lead_long: int = setting("FAULTLINE_REMINDER_LEAD_LONG_MINUTES", "Reminder lead for longer cadences "

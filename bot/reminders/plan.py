@@ -67,9 +67,10 @@ def plan(policy: Policy, events: Sequence[TicketEvent], now: datetime, status: s
             continue
         spec = next(s for s in specs.values() if s.output_name == name)
         calendar = calendar_of(spec, policy)
-        timers += _ladder(name, target, calendar, now)
-        if name == UPDATE_TARGET:
+        if name == UPDATE_TARGET:  # the cadence has its own reminders and its own "overdue" step
             timers += _update_reminders(target, calendar, now, settings)
+        else:
+            timers += _ladder(name, target, calendar, now)
     return timers
 
 

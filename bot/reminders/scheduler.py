@@ -24,14 +24,14 @@ from adaptive_cards.format import duration, local_time
 from adaptive_cards.reminders import escalation_card, reminder_card
 from adaptive_cards.views import TARGET_LABELS
 from bot.config import Customer
-from bot.connector import ConnectorError
+from bot.connector import Connector, ConnectorError
 from bot.logs import correlated
 from bot.reminders import plan as p
 from bot.reminders.people import Managers, NoGraph, contacts
 from bot.reminders.ratelimit import RateLimiter
 from bot.reminders.store import DROPPED, FAILED, FIRED, PENDING, SENT, Message, Outbox, Timer, TimerStore
 from bot.services import Services
-from bot.store.tickets import Event, Ticket
+from bot.store.tickets import Ticket
 from bot.ticket_views import clock_events, clock_of, policy_of
 
 log = logging.getLogger("faultline.scheduler")
@@ -54,11 +54,13 @@ class TickResult:
 
 class Scheduler:
     def __init__(self, services: Services, *, instance: str | None = None, managers: Managers | None = None,
-                 settings: p.ReminderSettings = p.DEFAULT_SETTINGS, batch: int = 500) -> None:
+                 settings: p.ReminderSettings = p.DEFAULT_SETTINGS, batch: int = 500,
+                 connector: Connector | None = None, lease: timedelta = timedelta(seconds=60)) -> None:
         self.s = services
+        self.connector = connector or services.connector
         self.instance = instance or uuid.uuid4().hex[:12]
-        self.timers = TimerStore(services.db, self.instance)
-        self.outbox = Outbox(services.db, self.instance)
+        self.timers = TimerStore(services.db, self.instance, lease)
+        self.outbox = Outbox(services.db, self.instance, lease)
         self.managers = managers or NoGraph()
         self.settings, self.batch = settings, batch
         self.limiter = RateLimiter()
@@ -116,13 +118,15 @@ class Scheduler:
             await self.timers.finish(timer, DROPPED, now)
             result.dropped += 1
         else:
-            await self.timers.finish(timer, FIRED, now, await self._messages(timer, ticket, events, customer, now))
+            point = clock.targets[timer.target].due_at if timer.target in clock.targets else None
+            await self.timers.finish(timer, FIRED, now, await self._messages(timer, ticket, customer, now,
+                                                                             point or timer.point_at))
             result.fired += 1
         await self.replan(ticket.id)
 
-    async def _messages(self, timer: Timer, ticket: Ticket, events: list[Event], customer: Customer,
-                        now: datetime) -> list[dict[str, Any]]:
-        card = self._card(timer, ticket, customer, now)
+    async def _messages(self, timer: Timer, ticket: Ticket, customer: Customer, now: datetime,
+                        due: datetime) -> list[dict[str, Any]]:
+        card = self._card(timer, ticket, customer, now, due)
         where = await self._where(ticket, customer)
         rows = []
         for role in RECIPIENTS.get(timer.kind, ()):
@@ -160,18 +164,20 @@ class Scheduler:
         return {"service_url": reference.get("serviceUrl") or (binding.service_url if binding else None),
                 "tenant": reference.get("tenant") or tenant, "bot": bot}
 
-    def _card(self, timer: Timer, ticket: Ticket, customer: Customer, now: datetime) -> dict[str, Any]:
+    def _card(self, timer: Timer, ticket: Ticket, customer: Customer, now: datetime,
+              due: datetime) -> dict[str, Any]:
+        """``due``: the clock's due time now (for a repeat reminder, the update that is still missing)."""
         tz = customer.timezone
         label = TARGET_LABELS.get(timer.target, "Ticket")
         summary = f"{ticket.priority or '–'} · {customer.name} · {ticket.report.get('description', '')}"[:300]
-        late = now - timer.point_at
+        late = now - due
         standing = f"late by {duration(late)}" if late > timedelta(0) else f"due in {duration(-late)}"
         if timer.kind in (p.REMINDER_LEAD, p.REMINDER_DUE, p.REMINDER_REPEAT, p.REMINDER_SNOOZED):
             headline = {p.REMINDER_LEAD: f"Customer update due in {duration(-late)}",
                         p.REMINDER_DUE: "Customer update due now"}.get(
                 timer.kind, f"Customer update overdue ({standing})")
             return reminder_card(ticket_id=ticket.id, reference=ticket.reference, headline=headline, summary=summary,
-                                 due=local_time(timer.point_at, tz, now), timer_key=timer.key)
+                                 due=local_time(due, tz, now), timer_key=timer.key)
         headline = {p.P1_OPENED: f"P1 opened: {ticket.reference}",
                     p.AT_RISK_75: f"{label} at 75% on {ticket.reference}",
                     p.BREACHED: f"{label} breached on {ticket.reference}",
@@ -224,8 +230,9 @@ class Scheduler:
         else:
             conversation = await self._personal_chat(message.recipient.removeprefix("user:"), message.tenant_id,
                                                      service_url, payload.get("bot"))
-        await self.s.connector.send(service_url, conversation, {**payload["activity"],
-                                                                "conversation": {"id": conversation}})
+        await self.connector.send(service_url, conversation, {
+            **payload["activity"], "conversation": {"id": conversation},
+            "channelData": {"faultline": {"outboxKey": message.key}}})
 
     async def _personal_chat(self, user: str, tenant: str | None, service_url: str, bot: str | None) -> str:
         """The 1:1 chat with a user: the one we created before, else a new one (then stored)."""
@@ -233,7 +240,7 @@ class Scheduler:
         known = await self.s.conversations.reference(key)
         if known:
             return str(known["conversation"]["id"])
-        created = await self.s.connector.create_conversation(service_url, {
+        created = await self.connector.create_conversation(service_url, {
             "isGroup": False, "bot": {"id": bot}, "members": [{"id": user}], "tenantId": tenant,
             "channelData": {"tenant": {"id": tenant}}})
         if not created.conversation_id:

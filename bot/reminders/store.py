@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.reminders.plan import PlannedTimer
+from bot.reminders.plan import REMINDER_SNOOZED, PlannedTimer
 from bot.store.db import Database
 from bot.store.schema import outbox, timers
 
 PENDING, CLAIMED, FIRED, DROPPED, CANCELLED = "pending", "claimed", "fired", "dropped", "cancelled"
+UNPLANNED = (REMINDER_SNOOZED,)
+"""Timers people ask for (a snooze), which replanning leaves alone; firing checks whether they are still needed."""
 SENDING, SENT, FAILED = "sending", "sent", "failed"
 
 
@@ -60,7 +62,8 @@ class TimerStore:
                 await conn.execute(_insert(self.db, timers).values(rows).on_conflict_do_nothing(
                     index_elements=["key"]))
             await conn.execute(update(timers).where(timers.c.ticket_id == ticket_id, timers.c.status == PENDING,
-                                                    timers.c.key.not_in(keys)).values(status=CANCELLED))
+                                                    timers.c.kind.not_in(UNPLANNED), timers.c.key.not_in(keys))
+                               .values(status=CANCELLED))
 
     async def claim_due(self, now: datetime, limit: int) -> list[Timer]:
         """Due timers (and ones whose claimant died) for this instance; each is claimed by one instance only."""

@@ -29,6 +29,7 @@ class Recorded:
     path: str
     body: dict[str, Any]
     headers: dict[str, str]
+    status: int = 200
 
 
 @dataclass
@@ -38,6 +39,7 @@ class FakeConnector:
     calls: list[Recorded] = field(default_factory=list)
     fail_with: list[int] = field(default_factory=list)
     members: set[str] | None = None  # when set, only these user ids belong to any team
+    down: bool = False  # drop every connection, as an unreachable connector would
     server: TestServer | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -58,11 +60,17 @@ class FakeConnector:
             self.calls.append(Recorded(request.method, request.path, {k: str(v) for k, v in form.items()},
                                        dict(request.headers)))
             return web.json_response({"access_token": f"bot-token-for-{form.get('client_id')}", "expires_in": 3600})
+        if self.down:
+            assert request.transport is not None
+            request.transport.close()
+            raise web.HTTPServiceUnavailable()
         body = await request.json() if request.can_read_body else {}
-        self.calls.append(Recorded(request.method, request.path, body, dict(request.headers)))
+        recorded = Recorded(request.method, request.path, body, dict(request.headers))
+        self.calls.append(recorded)
         if self.fail_with:
-            status = self.fail_with.pop(0)
-            return web.json_response({"error": {"code": "Throttled"}}, status=status, headers={"Retry-After": "0"})
+            recorded.status = self.fail_with.pop(0)
+            return web.json_response({"error": {"code": "Throttled"}}, status=recorded.status,
+                                     headers={"Retry-After": "0"})
         number = next(self._ids)
         if request.method == "GET" and "/members/" in request.path:
             user = request.match_info["tail"].rsplit("/", 1)[-1]
@@ -86,6 +94,10 @@ class FakeConnector:
                     call.path.startswith(f"/v3/conversations/{conversation}/"):
                 found.append(call.body)
         return found
+
+    def delivered(self) -> list[dict[str, Any]]:
+        """Activities the connector accepted (2xx), new conversations' first activities included."""
+        return [c.body for c in self.calls if c.method == "POST" and c.status < 300 and "/activities" in c.path]
 
     def texts(self, conversation: str | None = None) -> str:
         return "\n".join(json.dumps(m, ensure_ascii=False) for m in self.messages(conversation))
