@@ -69,9 +69,10 @@ class TimerStore:
         """Due timers (and ones whose claimant died) for this instance; each is claimed by one instance only."""
         due = or_(and_(timers.c.status == PENDING, timers.c.due_at <= now),
                   and_(timers.c.status == CLAIMED, timers.c.lease_until < now))
+        # A CTE is evaluated once; "WHERE id IN (SELECT … SKIP LOCKED)" may be re-evaluated and double-claim.
         chosen = select(timers.c.id).where(due).order_by(timers.c.due_at).limit(limit).with_for_update(
-            skip_locked=True)
-        statement = (update(timers).where(timers.c.id.in_(chosen.scalar_subquery()))
+            skip_locked=True).cte("chosen")
+        statement = (update(timers).where(timers.c.id == chosen.c.id)
                      .values(status=CLAIMED, claimed_by=self.instance, lease_until=now + self.lease)
                      .returning(timers.c.id, timers.c.key, timers.c.ticket_id, timers.c.kind, timers.c.target,
                                 timers.c.due_at, timers.c.point_at))
@@ -119,8 +120,8 @@ class Outbox:
         ready = or_(and_(outbox.c.status == PENDING, outbox.c.not_before <= now),
                     and_(outbox.c.status == SENDING, outbox.c.lease_until < now))
         chosen = select(outbox.c.id).where(ready).order_by(outbox.c.not_before, outbox.c.id).limit(limit) \
-            .with_for_update(skip_locked=True)
-        statement = (update(outbox).where(outbox.c.id.in_(chosen.scalar_subquery()))
+            .with_for_update(skip_locked=True).cte("chosen")
+        statement = (update(outbox).where(outbox.c.id == chosen.c.id)
                      .values(status=SENDING, claimed_by=self.instance, lease_until=now + self.lease,
                              attempts=outbox.c.attempts + 1)
                      .returning(outbox.c.id, outbox.c.key, outbox.c.ticket_id, outbox.c.purpose, outbox.c.recipient,

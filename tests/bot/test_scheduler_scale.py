@@ -1,0 +1,179 @@
+"""The scheduler across replicas and failures: each timer fires once, each message is delivered once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from botbuilder.core import ConversationState
+
+from bot.config import Config, config_from_mapping, load_config
+from bot.connector import Connector, NoToken
+from bot.reminders.people import GraphManagers, contacts
+from bot.reminders.ratelimit import RateLimiter
+from bot.reminders.scheduler import Scheduler
+from bot.services import Services
+from bot.settings import Settings
+from bot.store.conversations import ConversationStore, DatabaseStorage
+from bot.store.db import Database
+from bot.store.tickets import NewTicket, TicketStore
+from bot.telemetry import Telemetry
+from tests.bot.fakes import MSP_TENANT, FakeConnector, SteppableClock
+from tests.conftest import drop_schema, make_database
+
+START = __import__("tests.bot.conftest", fromlist=["START"]).START
+CONFIG = load_config(None)
+MAINTEL = CONFIG.customers[0]
+CADENCE_ONLY = """
+id = "cadence-only"
+name = "Customer updates every hour"
+version = "1"
+source = "a test contract (seed 000)"
+[calendars.24x7]
+kind = "elapsed"
+[[priorities]]
+id = "P1"
+name = "Urgent"
+definition = "Anything"
+seed = "000:L1"
+[targets.P1.update]
+calendar = "24x7"
+minutes = 60
+quote = "Every 60 minutes"
+seed = "000:L104"
+[[rules]]
+id = "any"
+priority = "P1"
+quote = "Anything"
+seed = "000:L1"
+fallback = true
+"""
+
+
+def scale_config(folder: Path) -> Config:
+    """One customer whose contract has only an hourly update, and nobody to escalate to: one message per due."""
+    (folder / "cadence-only.toml").write_text(CADENCE_ONLY, encoding="utf-8")
+    return config_from_mapping({
+        "msp": {"name": "MSP", "tenants": [MSP_TENANT], "admins": []},
+        "customers": [{"id": "scale", "name": "Scale Ltd", "reference_prefix": "SCALE", "tenants": ["t-scale"],
+                       "policy_file": "cadence-only.toml", "services": ["all"], "engineers": ["e1"]}],
+    }, "scale test", folder)
+
+
+def services(db: Database, clock: SteppableClock, session: aiohttp.ClientSession, config: Config) -> Services:
+    return Services(settings=Settings(local=True), config=config, db=db, tickets=TicketStore(db),
+                    conversations=ConversationStore(db), state=ConversationState(DatabaseStorage(db, clock)),
+                    clock=clock, connector=Connector(session, NoToken(), attempts=1), telemetry=Telemetry())
+
+
+async def seed(s: Services, count: int, service_url: str) -> None:
+    """``count`` tickets opened at START, each with its own channel thread, planned as the product plans them."""
+    customer = s.config.customers[0]
+    scheduler = Scheduler(s)
+    for n in range(count):
+        ticket = await s.tickets.create(NewTicket(
+            customer_id=customer.id, reference_prefix=customer.reference_prefix, category="incident",
+            priority="P1", channel="chat", policy_id=customer.policy.id, policy_snapshot=dict(customer.policy.raw),
+            reported_at=START, started_at=None, report={"description": f"fault {n}"},
+            classification={"rules": []}, reporter_id=f"r{n}", reporter_name="R",
+            reporter_conversation_id=f"a:{n}"), at=START)
+        thread = f"19:t{n}@thread.tacv2;messageid=1"
+        await s.tickets.record_messages(ticket.id, at=START, channel_conversation_id=thread, channel_activity_id="1")
+        await s.conversations.remember(conversation_id=thread, tenant_id=MSP_TENANT, customer_id=customer.id,
+                                       user_id=None, reference={"serviceUrl": service_url, "tenant": MSP_TENANT,
+                                                                "bot": {"id": "28:bot"}}, at=START)
+        await scheduler.replan(ticket.id)
+
+
+def outbox_keys(connector: FakeConnector) -> list[str]:
+    return [key for body in connector.delivered()
+            if (key := (body.get("channelData") or {}).get("faultline", {}).get("outboxKey"))]
+
+
+async def test_two_instances_on_one_postgresql_fire_1000_timers_once_each(tmp_path: Path) -> None:
+    first_db, schema = await make_database("postgresql", tmp_path)  # skips without PostgreSQL
+    second_db = Database(str(first_db.url), connect_args={"server_settings": {"search_path": schema}})
+    connector = FakeConnector()
+    service_url = await connector.start()
+    clock = SteppableClock(START)
+    config = scale_config(tmp_path)
+    try:
+        await first_db.migrate()
+        async with aiohttp.ClientSession() as session:
+            one, two = services(first_db, clock, session, config), services(second_db, clock, session, config)
+            await seed(one, 1000, service_url)
+            clock.current = START + timedelta(minutes=60, seconds=30)  # 1,000 update reminders are due
+            schedulers = [Scheduler(one, instance="replica-a", batch=250), Scheduler(two, instance="replica-b",
+                                                                                     batch=250)]
+            fired = Counter[str]()
+            for _ in range(40):
+                results = await asyncio.gather(*(s.tick() for s in schedulers))
+                fired.update({s.instance: r.fired for s, r in zip(schedulers, results, strict=True)})
+                if len(outbox_keys(connector)) >= 1000:
+                    break
+                clock.step(seconds=1)
+        keys = outbox_keys(connector)
+        assert len(keys) == 1000 and len(set(keys)) == 1000  # every reminder once, none twice
+        assert all(":reminder_due:" in key for key in keys)
+        assert fired["replica-a"] > 0 and fired["replica-b"] > 0  # both replicas did part of the work
+    finally:
+        await first_db.close()
+        await second_db.close()
+        await connector.stop()
+        if schema:
+            await drop_schema(schema)
+
+
+def test_teams_rate_limits_per_conversation_and_per_tenant() -> None:
+    limiter = RateLimiter()
+    allowed = [limiter.acquire("19:a", "t", START) == timedelta(0) for _ in range(10)]
+    assert allowed == [True] * 7 + [False] * 3  # 7 per second
+    assert limiter.acquire("19:a", "t", START + timedelta(seconds=1)) == timedelta(0)  # the 8th in 2 seconds
+    assert limiter.acquire("19:a", "t", START + timedelta(seconds=1.5)) > timedelta(0)
+    tenant = RateLimiter()
+    sent = sum(tenant.acquire(f"19:c{n}", "t", START) == timedelta(0) for n in range(60))
+    assert sent == 50  # 50 per second per tenant
+
+
+async def test_managers_come_from_graph_when_the_configuration_names_none() -> None:
+    asked: list[str] = []
+
+    async def manager(request: web.Request) -> web.Response:
+        asked.append(request.match_info["user"])
+        assert request.headers["Authorization"] == "Bearer graph-token"
+        return web.json_response({"id": f"manager-of-{request.match_info['user']}"})
+
+    graph = web.Application()
+    graph.router.add_get("/v1.0/users/{user}/manager", manager)
+    server = TestServer(graph, host="127.0.0.1")
+    await server.start_server()
+
+    class Token:
+        async def token(self) -> str:
+            return "graph-token"
+
+    bare = load_config(None).customers[0].__class__(**{**MAINTEL.__dict__, "escalation": type(MAINTEL.escalation)()})
+    async with aiohttp.ClientSession() as session:
+        managers = GraphManagers(session, Token(), str(server.make_url("/")))
+        ticket = await _ticket_assigned_to("eng-1")
+        assert await contacts("team_lead", bare, ticket, managers) == ["manager-of-eng-1"]
+        assert await contacts("manager", bare, ticket, managers) == ["manager-of-manager-of-eng-1"]
+        assert await contacts("team_lead", bare, ticket, managers) == ["manager-of-eng-1"]
+    assert asked == ["eng-1", "manager-of-eng-1"]  # the second team-lead lookup came from the cache
+    await server.close()
+
+
+async def _ticket_assigned_to(engineer: str):  # type: ignore[no-untyped-def]
+    from bot.store.tickets import Ticket
+
+    return Ticket(customer_id=MAINTEL.id, category="incident", priority="P1", channel="chat", policy_id="x",
+                  policy_snapshot={}, reported_at=START, started_at=None, report={}, classification={},
+                  reporter_id="r", reporter_name="R", reporter_conversation_id="a:1", id=1, reference="X-000001",
+                  assignee_id=engineer)
+
+
