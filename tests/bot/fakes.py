@@ -40,13 +40,16 @@ class FakeConnector:
     fail_with: list[int] = field(default_factory=list)
     members: set[str] | None = None  # when set, only these user ids belong to any team
     down: bool = False  # drop every connection, as an unreachable connector would
+    hold_at: int | None = None  # keep the n-th activity POST waiting until `release` is set
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    _posts: int = 0
     server: TestServer | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self.server = TestServer(app, host="127.0.0.1")
+        self.server = TestServer(app, host="127.0.0.1", handler_cancellation=True)
         await self.server.start_server()
         return str(self.server.make_url("/"))
 
@@ -67,6 +70,14 @@ class FakeConnector:
         body = await request.json() if request.can_read_body else {}
         recorded = Recorded(request.method, request.path, body, dict(request.headers))
         self.calls.append(recorded)
+        if request.method == "POST" and "/activities" in request.path:
+            self._posts += 1
+            if self._posts == self.hold_at:
+                try:
+                    await self.release.wait()
+                except asyncio.CancelledError:  # the sender went away before we answered: nothing was accepted
+                    recorded.status = 499
+                    raise
         if self.fail_with:
             recorded.status = self.fail_with.pop(0)
             return web.json_response({"error": {"code": "Throttled"}}, status=recorded.status,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -71,22 +71,22 @@ def services(db: Database, clock: SteppableClock, session: aiohttp.ClientSession
                     clock=clock, connector=Connector(session, NoToken(), attempts=1), telemetry=Telemetry())
 
 
-async def seed(s: Services, count: int, service_url: str) -> None:
-    """``count`` tickets opened at START, each with its own channel thread, planned as the product plans them."""
+async def seed(s: Services, count: int, service_url: str, opened: datetime = START) -> None:
+    """``count`` tickets opened at ``opened``, each with its own channel thread, planned as the product plans them."""
     customer = s.config.customers[0]
     scheduler = Scheduler(s)
     for n in range(count):
         ticket = await s.tickets.create(NewTicket(
             customer_id=customer.id, reference_prefix=customer.reference_prefix, category="incident",
             priority="P1", channel="chat", policy_id=customer.policy.id, policy_snapshot=dict(customer.policy.raw),
-            reported_at=START, started_at=None, report={"description": f"fault {n}"},
+            reported_at=opened, started_at=None, report={"description": f"fault {n}"},
             classification={"rules": []}, reporter_id=f"r{n}", reporter_name="R",
-            reporter_conversation_id=f"a:{n}"), at=START)
+            reporter_conversation_id=f"a:{n}"), at=opened)
         thread = f"19:t{n}@thread.tacv2;messageid=1"
-        await s.tickets.record_messages(ticket.id, at=START, channel_conversation_id=thread, channel_activity_id="1")
+        await s.tickets.record_messages(ticket.id, at=opened, channel_conversation_id=thread, channel_activity_id="1")
         await s.conversations.remember(conversation_id=thread, tenant_id=MSP_TENANT, customer_id=customer.id,
                                        user_id=None, reference={"serviceUrl": service_url, "tenant": MSP_TENANT,
-                                                                "bot": {"id": "28:bot"}}, at=START)
+                                                                "bot": {"id": "28:bot"}}, at=opened)
         await scheduler.replan(ticket.id)
 
 
