@@ -232,7 +232,7 @@ class Scheduler:
                                                      service_url, payload.get("bot"))
         await self.connector.send(service_url, conversation, {
             **payload["activity"], "conversation": {"id": conversation},
-            "channelData": {"faultline": {"outboxKey": message.key}}})
+            "channelData": {"faultline": {"outboxKey": message.key, "dueAt": payload.get("due_at")}}})
 
     async def _personal_chat(self, user: str, tenant: str | None, service_url: str, bot: str | None) -> str:
         """The 1:1 chat with a user: the one we created before, else a new one (then stored)."""
