@@ -68,16 +68,21 @@ def reported_for(policy: Any, priority: str | None, target: datetime) -> datetim
     return high
 
 
-def bench_config() -> Any:
-    """The demo contracts, each customer with escalation contacts of its own."""
+def bench_config(customers: int) -> Any:
+    """``customers`` customers cycling over every demo contract, each with escalation contacts of its own, so that
+    no single conversation is pushed past Teams' limits (that would measure the limits, not the scheduler)."""
     import tomllib
 
-    raw = tomllib.loads((ROOT / "bot" / "demo_customers.toml").read_text(encoding="utf-8"))
-    raw["msp"]["tenants"] = [MSP_TENANT]
-    for n, customer in enumerate(raw["customers"]):
-        customer["escalation"] = {"team_lead": f"lead-{n}", "manager": f"manager-{n}", "duty_manager": f"duty-{n}"}
-        customer.pop("support_channel", None)
-    return config_from_mapping(raw, "bench", ROOT)
+    demo = tomllib.loads((ROOT / "bot" / "demo_customers.toml").read_text(encoding="utf-8"))["customers"]
+    rows = []
+    for n in range(customers):
+        base = demo[n % len(demo)]
+        rows.append({"id": f"c{n}", "name": f"Customer {n}", "reference_prefix": f"C{n}", "tenants": [f"t{n}"],
+                     "policy": base["policy"], "timezone": base["timezone"], "services": base["services"],
+                     "engineers": base["engineers"],
+                     "escalation": {"team_lead": f"lead-{n}", "manager": f"manager-{n}", "duty_manager": f"duty-{n}"}})
+    return config_from_mapping({"msp": {"name": "MSP", "tenants": [MSP_TENANT], "admins": []}, "customers": rows},
+                               "bench", ROOT)
 
 
 class Receiver:
@@ -112,17 +117,24 @@ def timed(bucket: list[float], call: Callable[..., Awaitable[Any]]) -> Callable[
 
 
 async def seed(db: Database, config: Any, count: int, hot: int, window: float, service_url: str) -> int:
-    """Bulk-insert tickets, their opened events, channel threads and planned timers; returns hot timer count."""
-    now = datetime.now(UTC)
+    """Bulk-insert the quiet tickets, then the hot ones (their timers placed from the moment they are written), with
+    opened events, channel threads and planned timers; returns how many timers fall due in the window."""
     rng = random.Random(7)
+    due_soon = await _insert(db, config, range(hot, count), None, window, service_url, rng)
+    return due_soon + await _insert(db, config, range(hot), datetime.now(UTC), window, service_url, rng)
+
+
+async def _insert(db: Database, config: Any, numbers: range, hot_from: datetime | None, window: float,
+                  service_url: str, rng: random.Random) -> int:
+    now = datetime.now(UTC)
     customers = config.customers
     ticket_rows, event_rows, ref_rows, timer_rows = [], [], [], []
-    hot_timers = 0
-    for n in range(count):
+    due_soon = 0
+    for n in numbers:
         customer = customers[n % len(customers)]
-        if n < hot:
+        if hot_from is not None:
             priority = HOT_PRIORITY[customer.policy.id]
-            target = now + timedelta(seconds=rng.uniform(15, 15 + window))
+            target = hot_from + timedelta(seconds=rng.uniform(5, 5 + window))
             reported = reported_for(customer.policy, priority, target)
         else:
             priority = COLD_PRIORITY[customer.policy.id]
@@ -147,23 +159,25 @@ async def seed(db: Database, config: Any, count: int, hot: int, window: float, s
             timer_rows.append({"key": planned.key(n + 1), "ticket_id": n + 1, "kind": planned.kind,
                                "target": planned.target, "due_at": planned.due_at, "point_at": planned.point_at,
                                "status": "pending", "created_at": now})
-            hot_timers += planned.due_at <= now + timedelta(seconds=window + 15)
+            due_soon += planned.due_at <= now + timedelta(seconds=window + 10)
     for table, rows in ((tickets, ticket_rows), (ticket_events, event_rows), (conversation_refs, ref_rows),
                         (timers, timer_rows)):
         for start in range(0, len(rows), 2000):
             async with db.write() as conn:
                 await conn.execute(table.insert(), rows[start:start + 2000])
     async with db.write() as conn:
-        await conn.execute(text("SELECT setval(pg_get_serial_sequence('tickets', 'id'), :n)"), {"n": count})
-    return hot_timers
+        await conn.execute(text("SELECT setval(pg_get_serial_sequence('tickets', 'id'), :n)"),
+                           {"n": max(numbers.stop, 1)})
+    return due_soon
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, default=100_000)
-    parser.add_argument("--rate", type=float, default=30.0, help="hot tickets per second coming due")
+    parser.add_argument("--rate", type=float, default=20.0, help="hot tickets per second coming due")
     parser.add_argument("--window", type=float, default=60.0, help="seconds over which hot timers fall due")
     parser.add_argument("--interval", type=float, default=0.2, help="scheduler tick interval (s)")
+    parser.add_argument("--customers", type=int, default=400, help="customers the tickets belong to")
     args = parser.parse_args()
     url = os.environ.get("FAULTLINE_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -178,14 +192,14 @@ async def main() -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     service_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
-    config = bench_config()
+    config = bench_config(args.customers)
     dbs = [Database(url, connect_args={"server_settings": {"search_path": schema}}) for _ in range(2)]
     try:
         await dbs[0].migrate()
         hot = int(args.rate * args.window)
         began = time.perf_counter()
         due_soon = await seed(dbs[0], config, args.tickets, hot, args.window, service_url)
-        print(f"seeded {args.tickets:,} open tickets over {len(config.customers)} contracts in "
+        print(f"seeded {args.tickets:,} open tickets of {len(config.customers)} customers on 8 contracts in "
               f"{time.perf_counter() - began:.0f} s; {due_soon:,} timers fall due in the next {args.window:.0f} s")
         clock = SystemClock()
         db_time: list[float] = []
