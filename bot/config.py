@@ -31,11 +31,21 @@ class SupportChannel:
     channel_id: str
 
 
+LADDER_STEPS = ("p1_opened", "at_risk", "breached", "update_overdue")
+LADDER_ROLES = ("assignee", "team_lead", "manager", "duty_manager")
+DEFAULT_LADDER: dict[str, tuple[str, ...]] = {
+    "p1_opened": ("duty_manager",), "at_risk": ("assignee", "team_lead"), "breached": ("manager",),
+    "update_overdue": ("team_lead",),
+}
+"""Who is told at each step unless a customer's `[customers.escalation.ladder]` says otherwise."""
+
+
 @dataclass(frozen=True)
 class Escalation:
     team_lead: str | None = None
     manager: str | None = None
     duty_manager: str | None = None
+    ladder: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LADDER))
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,19 @@ def _services(reader: Reader) -> dict[str, str]:
     return {sid: str(name) for sid, name in catalogue.items()}
 
 
+def _ladder(reader: Reader) -> dict[str, tuple[str, ...]]:
+    """The default ladder with this customer's steps replacing the default ones."""
+    reader.only(LADDER_STEPS)
+    ladder = dict(DEFAULT_LADDER)
+    for step in reader.data:
+        roles = reader.get(step, list)
+        unknown = [r for r in roles if r not in LADDER_ROLES]
+        if unknown:
+            raise reader.fail(step, f"roles must be from {', '.join(LADDER_ROLES)}; got {unknown!r}")
+        ladder[step] = tuple(roles)
+    return ladder
+
+
 def _policy(reader: Reader, library: PolicyLibrary, base: Path) -> Policy:
     readings = reader.get("readings", list, [])
     try:
@@ -140,7 +163,7 @@ def _customer(reader: Reader, library: PolicyLibrary, base: Path) -> Customer:
     channel = reader.sub("support_channel", required=False)
     channel.only(("team_id", "channel_id"))
     escalation = reader.sub("escalation", required=False)
-    escalation.only(("team_lead", "manager", "duty_manager"))
+    escalation.only(("team_lead", "manager", "duty_manager", "ladder"))
     tenants = _ids(reader, "tenants")
     if not tenants:
         raise reader.fail("tenants", "list at least one Microsoft Entra tenant id")
@@ -151,7 +174,8 @@ def _customer(reader: Reader, library: PolicyLibrary, base: Path) -> Customer:
         if channel.data else None,
         engineers=frozenset() if from_channel else _ids(reader, "engineers"),
         engineers_from_channel=from_channel,
-        escalation=Escalation(**{k: escalation.get(k, str, None) for k in ("team_lead", "manager", "duty_manager")}),
+        escalation=Escalation(**{k: escalation.get(k, str, None) for k in ("team_lead", "manager", "duty_manager")},
+                              ladder=_ladder(escalation.sub("ladder", required=False))),
     )
 
 

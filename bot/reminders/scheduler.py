@@ -35,9 +35,17 @@ from bot.store.tickets import Ticket
 from bot.ticket_views import clock_events, clock_of, policy_of
 
 log = logging.getLogger("faultline.scheduler")
-RECIPIENTS = {p.REMINDER_LEAD: ("assignee",), p.REMINDER_DUE: ("assignee",), p.REMINDER_REPEAT: ("assignee",),
-              p.REMINDER_SNOOZED: ("assignee",), p.P1_OPENED: ("duty_manager",),
-              p.AT_RISK_75: ("assignee", "team_lead"), p.BREACHED: ("manager",), p.UPDATE_OVERDUE: ("team_lead",)}
+REMINDERS = (p.REMINDER_LEAD, p.REMINDER_DUE, p.REMINDER_REPEAT, p.REMINDER_SNOOZED)
+LADDER_STEP = {p.P1_OPENED: "p1_opened", p.AT_RISK_75: "at_risk", p.BREACHED: "breached",
+               p.UPDATE_OVERDUE: "update_overdue"}
+RECIPIENTS = (*REMINDERS, *LADDER_STEP)
+"""Timer kinds that become messages: reminders go to the assignee, escalations follow the customer's ladder."""
+
+
+def recipients(kind: str, customer: Customer) -> tuple[str, ...]:
+    if kind in REMINDERS:
+        return ("assignee",)
+    return customer.escalation.ladder.get(LADDER_STEP.get(kind, ""), ())
 PERMANENT = (403, 404)
 BACKOFF = wait_exponential_jitter(initial=5, max=900, jitter=5)
 
@@ -129,7 +137,7 @@ class Scheduler:
         card = self._card(timer, ticket, customer, now, due)
         where = await self._where(ticket, customer)
         rows = []
-        for role in RECIPIENTS.get(timer.kind, ()):
+        for role in recipients(timer.kind, customer):
             people = await contacts(role, customer, ticket, self.managers)
             if not people and role == "assignee" and ticket.channel_conversation_id:
                 people = [f"conversation:{ticket.channel_conversation_id}"]
@@ -172,7 +180,7 @@ class Scheduler:
         summary = f"{ticket.priority or '–'} · {customer.name} · {ticket.report.get('description', '')}"[:300]
         late = now - due
         standing = f"late by {duration(late)}" if late > timedelta(0) else f"due in {duration(-late)}"
-        if timer.kind in (p.REMINDER_LEAD, p.REMINDER_DUE, p.REMINDER_REPEAT, p.REMINDER_SNOOZED):
+        if timer.kind in REMINDERS:
             headline = {p.REMINDER_LEAD: f"Customer update due in {duration(-late)}",
                         p.REMINDER_DUE: "Customer update due now"}.get(
                 timer.kind, f"Customer update overdue ({standing})")

@@ -89,3 +89,17 @@ def test_two_customers_cannot_share_a_tenant_or_a_prefix(tmp_path: Path) -> None
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"customers\.toml: \(syntax\): not valid TOML"):
         load_config(write(tmp_path, "[msp\n"))
+
+
+def test_a_customer_can_change_its_escalation_ladder(tmp_path: Path) -> None:
+    text = GOOD + '\n[customers.escalation]\nmanager = "m1"\n\n[customers.escalation.ladder]\n' \
+                  'breached = ["manager", "team_lead"]\nat_risk = []\n'
+    ladder = load_config(write(tmp_path, text)).customers[0].escalation.ladder
+    assert ladder["breached"] == ("manager", "team_lead") and ladder["at_risk"] == ()
+    assert ladder["p1_opened"] == ("duty_manager",)  # steps not named keep the default
+
+
+def test_an_unknown_ladder_role_is_refused(tmp_path: Path) -> None:
+    text = GOOD + '\n[customers.escalation.ladder]\nbreached = ["ceo"]\n'
+    with pytest.raises(ConfigError, match=r"customers\[0\]\.escalation\.ladder\.breached: roles must be from"):
+        load_config(write(tmp_path, text))

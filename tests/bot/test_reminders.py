@@ -186,3 +186,34 @@ async def test_an_unreachable_recipient_is_recorded_and_escalated_to_the_team_le
     assert (TEAM_LEAD, "Could not reach " + DUTY_MANAGER + " about MAINTEL-000001") in headlines(faultline)
     ticket = (await TicketStore(faultline.db).open_tickets())[0]
     assert "delivery_failed" in [e.kind for e in await TicketStore(faultline.db).events(ticket.id)]
+
+
+async def test_after_downtime_each_overdue_timer_fires_once(faultline: Running) -> None:
+    ticket = await open_ticket(faultline)
+    await invoke(faultline, ticket, v.ACKNOWLEDGE)  # assigned to Eng Alpha, first response met
+    await tick_at(faultline, at(hours=5, minutes=5))  # the first tick after five hours of downtime
+    delivered = headlines(faultline)
+    reminders = [h for who, h in delivered if who == ENGINEER_A and "Customer update" in h]
+    assert reminders == ["Customer update due now"]  # one catch-up, not one per missed cadence
+    assert Counter(h for _, h in delivered)["Restoration breached on MAINTEL-000001"] == 1
+    before = len(faultline.connector.calls)
+    await tick_at(faultline, at(hours=5, minutes=6))
+    assert headlines(faultline, before) == []
+    await tick_at(faultline, at(hours=6))  # the next cadence after the catch-up
+    assert (ENGINEER_A, "Customer update overdue (late by 5 h)") in headlines(faultline, before)
+
+
+async def test_a_customer_ladder_changes_who_is_told(faultline: Running) -> None:
+    from dataclasses import replace
+
+    from bot.config import Config
+
+    services = faultline.server.app[SERVICES]
+    maintel = services.config.customers[0]
+    custom = replace(maintel, escalation=replace(maintel.escalation, ladder={
+        **maintel.escalation.ladder, "p1_opened": ("team_lead", "manager")}))
+    services.config = Config(services.config.msp, (custom, *services.config.customers[1:]), services.config.source)
+    await open_ticket(faultline)
+    await tick_at(faultline, at(minutes=0))
+    assert sorted(headlines(faultline)) == [(TEAM_LEAD, "P1 opened: MAINTEL-000001"),
+                                            (MANAGER, "P1 opened: MAINTEL-000001")]
