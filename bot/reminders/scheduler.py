@@ -47,7 +47,7 @@ def recipients(kind: str, customer: Customer) -> tuple[str, ...]:
         return ("assignee",)
     return customer.escalation.ladder.get(LADDER_STEP.get(kind, ""), ())
 PERMANENT = (403, 404)
-BACKOFF = wait_exponential_jitter(initial=5, max=900, jitter=5)
+BACKOFF = wait_exponential_jitter(multiplier=5, max=900, jitter=5)
 
 
 @dataclass
