@@ -15,6 +15,7 @@ from bot import actions
 from bot.actions import ENGINEER, MANAGER, REPORTER, Actor, Change, Refusal
 from bot.config import Customer
 from bot.connector import ConnectorError
+from bot.reminders.plan import REMINDER_SNOOZED, UPDATE_TARGET, PlannedTimer
 from bot.services import Services
 from bot.store.tickets import Event, Ticket
 from bot.ticket_views import clock_of, controls_of, state_of, ticket_view
@@ -140,8 +141,6 @@ class TicketService:
     async def snooze(self, *, customer: Customer, ticket: Ticket, actor: Actor, timer_key: str,
                      minutes: int) -> str:
         """Put a reminder off for 15 or 30 minutes (engineers only); it comes back unless the update is posted."""
-        from bot.reminders.plan import REMINDER_SNOOZED, UPDATE_TARGET, PlannedTimer
-
         if actor.role != ENGINEER:
             return "Only the customer's engineers can snooze a reminder; nothing was changed."
         if minutes not in (15, 30):

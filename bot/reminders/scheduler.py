@@ -33,6 +33,7 @@ from bot.reminders.store import DROPPED, FAILED, FIRED, PENDING, SENT, Message, 
 from bot.services import Services
 from bot.store.tickets import Ticket
 from bot.ticket_views import clock_events, clock_of, policy_of
+from sla import RequestError
 
 log = logging.getLogger("faultline.scheduler")
 REMINDERS = (p.REMINDER_LEAD, p.REMINDER_DUE, p.REMINDER_REPEAT, p.REMINDER_SNOOZED)
@@ -80,8 +81,11 @@ class Scheduler:
         if ticket is None:
             return
         events = await self.s.tickets.events(ticket_id)
-        planned = p.plan(policy_of(ticket), clock_events(ticket, events), self.s.clock.now(), ticket.status,
-                         self.settings) if clock_of(ticket, events, self.s.clock.now()) else []
+        try:
+            planned = p.plan(policy_of(ticket), clock_events(ticket, events), self.s.clock.now(), ticket.status,
+                             self.settings)
+        except RequestError:  # out of scope: no clock, so nothing to remind anyone of
+            planned = []
         await self.timers.replan(ticket_id, planned, self.s.clock.now())
 
     # -- the loop ------------------------------------------------------------------------------------

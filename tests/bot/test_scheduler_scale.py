@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from botbuilder.core import ConversationState
 
-from bot.config import Config, config_from_mapping, load_config
+from bot.config import Config, Escalation, config_from_mapping, load_config
 from bot.connector import Connector, NoToken
 from bot.reminders.people import GraphManagers, contacts
 from bot.reminders.ratelimit import RateLimiter
@@ -157,7 +158,7 @@ async def test_managers_come_from_graph_when_the_configuration_names_none() -> N
         async def token(self) -> str:
             return "graph-token"
 
-    bare = load_config(None).customers[0].__class__(**{**MAINTEL.__dict__, "escalation": type(MAINTEL.escalation)()})
+    bare = replace(MAINTEL, escalation=Escalation())  # the customer file names no managers
     async with aiohttp.ClientSession() as session:
         managers = GraphManagers(session, Token(), str(server.make_url("/")))
         ticket = await _ticket_assigned_to("eng-1")
