@@ -1,1 +1,1 @@
-"""Adaptive Card builders: pure functions from view models to card JSON (not built yet)."""
+"""Adaptive Card builders: pure functions from view models to card JSON (Adaptive Cards 1.5)."""

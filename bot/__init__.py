@@ -1,1 +1,1 @@
-"""The Teams bot service: wiring, HTTP, storage, scheduler and outbound sends (not built yet)."""
+"""The Teams bot service: wiring (`create_app`), HTTP, authentication, storage, ticket work, scheduler and sends."""

@@ -1,1 +1,1 @@
-"""Conversation flows such as the guided fault intake (not built yet)."""
+"""Conversation flows: the guided fault intake, and reading what people type."""
