@@ -54,7 +54,7 @@ class FaultlineBot:
     async def on_turn(self, context: TurnContext) -> None:
         incoming = await self._incoming(context)
         name = route(incoming)
-        self.s.telemetry.turns.add(1, {"route": name})
+        self.s.telemetry.turns.add(1, name)
         log.info("route %s", name, extra={"route": name, "activity_type": incoming.type})
         await getattr(self, f"_on_{name}")(context, incoming)
         await self.s.state.save_changes(context)
