@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from botbuilder.core import Storage, StoreItem
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -143,11 +143,18 @@ class DatabaseStorage(Storage):  # type: ignore[misc]
     async def _write_one(self, conn: AsyncConnection, key: str, value: Any) -> None:
         data = _plain(value)
         expected = data.pop("e_tag", None)
-        if expected not in (None, "*"):
-            current = (await conn.execute(select(dialog_state.c.etag).where(dialog_state.c.key == key))).scalar()
-            if current is not None and current != expected:
-                raise ConcurrentWriteError(f"state {key!r} changed since it was read")
         values = {"key": key, "data": data, "etag": uuid.uuid4().hex, "updated_at": self.clock.now()}
+        if expected in (None, "*"):
+            await conn.execute(_upsert(self.db, dialog_state, values, ["key"]))
+            return
+        # One statement on the usual path: replace the state only if nobody changed it since it was read.
+        changed = await conn.execute(update(dialog_state).where(dialog_state.c.key == key,
+                                                                dialog_state.c.etag == expected)
+                                     .values(data=data, etag=values["etag"], updated_at=values["updated_at"]))
+        if changed.rowcount == 1:
+            return
+        if (await conn.execute(select(dialog_state.c.key).where(dialog_state.c.key == key))).first() is not None:
+            raise ConcurrentWriteError(f"state {key!r} changed since it was read")
         await conn.execute(_upsert(self.db, dialog_state, values, ["key"]))
 
     async def delete(self, keys: list[str]) -> None:
