@@ -34,6 +34,14 @@ def submit(title: str, action: str, style: str | None = None, **data: Any) -> di
     return button
 
 
+def execute(title: str, verb: str, data: dict[str, Any], style: str | None = None) -> dict[str, Any]:
+    """A Universal Action (Action.Execute) carrying ``data`` to the bot."""
+    action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb, "data": data}
+    if style:
+        action["style"] = style
+    return action
+
+
 def facts(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
     return {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in pairs if v]}
 

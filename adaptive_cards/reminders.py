@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from adaptive_cards import verbs as v
-from adaptive_cards.cards import Card, card, facts, text
-
-
-def _execute(title: str, verb: str, data: dict[str, Any], style: str | None = None) -> dict[str, Any]:
-    action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb, "data": data}
-    if style:
-        action["style"] = style
-    return action
+from adaptive_cards.cards import Card, card, execute, facts, text
 
 
 def reminder_card(*, ticket_id: int, reference: str, headline: str, summary: str, due: str, timer_key: str) -> Card:
@@ -21,13 +12,13 @@ def reminder_card(*, ticket_id: int, reference: str, headline: str, summary: str
         "type": "AdaptiveCard",
         "body": [{"type": "Input.Text", "id": "text", "label": "Update for the customer", "isMultiline": True,
                   "isRequired": True, "errorMessage": "Write the update", "maxLength": 4000}],
-        "actions": [_execute("Send to the customer", v.UPDATE, {"ticket": ticket_id})]}}
+        "actions": [execute("Send to the customer", v.UPDATE, {"ticket": ticket_id})]}}
     return card(
         [text(headline, size="Medium", weight="Bolder", color="Warning"),
          facts([("Ticket", reference), ("Due", due), ("About", summary)])],
         [update,
-         _execute("Snooze 15 min", v.SNOOZE, {"ticket": ticket_id, "timer": timer_key, "minutes": 15}),
-         _execute("Snooze 30 min", v.SNOOZE, {"ticket": ticket_id, "timer": timer_key, "minutes": 30})],
+         execute("Snooze 15 min", v.SNOOZE, {"ticket": ticket_id, "timer": timer_key, "minutes": 15}),
+         execute("Snooze 30 min", v.SNOOZE, {"ticket": ticket_id, "timer": timer_key, "minutes": 30})],
     )
 
 
@@ -38,6 +29,6 @@ def escalation_card(*, ticket_id: int, reference: str, headline: str, clock: str
         [text(headline, size="Medium", weight="Bolder", color="Attention"),
          facts([("Ticket", reference), ("Clock", clock), ("Standing", lateness), ("About", summary),
                 ("Assigned to", assignee or "nobody")])],
-        [_execute("Take ownership", v.TAKE_OWNERSHIP, {"ticket": ticket_id}, style="positive"),
-         _execute("Open ticket", v.REFRESH, {"ticket": ticket_id})],
+        [execute("Take ownership", v.TAKE_OWNERSHIP, {"ticket": ticket_id}, style="positive"),
+         execute("Open ticket", v.REFRESH, {"ticket": ticket_id})],
     )

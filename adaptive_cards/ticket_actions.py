@@ -12,6 +12,7 @@ from typing import Any
 
 from adaptive_cards import verbs as v
 from adaptive_cards.cards import Card, text
+from adaptive_cards.cards import execute as action
 
 MAX_REFRESH_USERS = 60
 HOLD_CHOICES = {"awaiting_customer": "Awaiting the customer", "awaiting_third_party": "Awaiting a third party"}
@@ -33,11 +34,8 @@ class TicketControls:
 
 def execute(title: str, verb: str, controls: TicketControls, style: str | None = None,
             **data: Any) -> dict[str, Any]:
-    action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb,
-                              "data": {"ticket": controls.ticket_id, "version": controls.version, **data}}
-    if style:
-        action["style"] = style
-    return action
+    """An action on this ticket, naming the version of the ticket the card shows."""
+    return action(title, verb, {"ticket": controls.ticket_id, "version": controls.version, **data}, style)
 
 
 def _show(title: str, body: list[dict[str, Any]], submit: dict[str, Any]) -> dict[str, Any]:

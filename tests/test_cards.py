@@ -13,6 +13,7 @@ import pytest
 
 from adaptive_cards import verbs
 from adaptive_cards.cards import intake_form_card, summary_card, ticket_card, welcome_card
+from adaptive_cards.reminders import escalation_card, reminder_card
 from adaptive_cards.views import Rationale, ReportView, target_rows
 from sla import PolicyLibrary
 from sla.clock import TicketEvent, clock_state
@@ -80,6 +81,11 @@ CARDS = {
     "engineer view resolved": lambda: _view("engineer", status="resolved"),
     "reporter view": lambda: _view("reporter"),
     "reporter view restored": lambda: _view("reporter", status="restored", restored=True),
+    "reminder": lambda: reminder_card(ticket_id=7, reference="ACME-000042", headline="Customer update due in 10 min",
+                                      summary="P1 · ACME · Busy tone", due="Mon 24 Nov 11:00 GMT", timer_key="7:x"),
+    "escalation": lambda: escalation_card(ticket_id=7, reference="ACME-000042", headline="Restoration breached",
+                                          clock="Restoration", lateness="late by 5 min", summary="P1 · ACME",
+                                          assignee=""),
     "ticket without targets": lambda: ticket_card(view(targets=[], category="help_request", priority=None), LONDON,
                                                   NOW),
 }
