@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sla import Policy, PolicyLibrary, SlaError, load_policy_file
-from sla.loader import Reader, read_toml
+from sla.reader import Reader, read_toml
 from sla.services import SERVICES
 
 ENGINEERS_FROM_CHANNEL = "support_channel_members"

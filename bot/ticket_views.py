@@ -13,7 +13,7 @@ from adaptive_cards.views import TARGET_LABELS, Rationale, ReportView, target_ro
 from bot.actions import SLA_KIND, State
 from bot.config import Customer
 from bot.store.tickets import Event, Ticket
-from dialogs.intake import impact_lines
+from dialogs.summary import impact_lines
 from sla import Policy, RequestError, policy_from_mapping
 from sla.clock import ClockState, TicketEvent, clock_state
 
