@@ -33,6 +33,21 @@ class Outcome:
     accepted: bool
 
 
+Known = Mapping[str, tuple[str, str | None]]
+"""Entra id → (Teams id, display name) of the people the bot has seen."""
+
+
+def engineer_names(customer: Customer, known: Known) -> dict[str, str]:
+    """Engineers one can assign to: configured ids, named as Teams last told us."""
+    return {aad: (known[aad][1] if aad in known else None) or aad for aad in sorted(customer.engineers)}
+
+
+def refresh_users(customer: Customer, ticket: Ticket, role: str | None, known: Known) -> list[str]:
+    """Teams ids (MRIs) of who gets their own view of this card: the reporter in their chat, engineers elsewhere."""
+    wanted = [ticket.reporter_id] if role == REPORTER else sorted(customer.engineers)
+    return [known[aad][0] for aad in wanted if aad in known]
+
+
 JUDGED_BY = {"acknowledged": ("first_response", "First response"), "restored": ("restoration", "Restoration"),
              "resolved": ("resolution", "Resolution")}
 
@@ -75,16 +90,16 @@ class TicketService:
             return False
         return await self.s.connector.is_member(url, team, user_mri)
 
-    async def engineers(self, customer: Customer) -> dict[str, str]:
-        """Engineers one can assign to: configured ids, named as Teams last told us."""
-        known = await self.s.conversations.users(sorted(customer.engineers))
-        return {aad: (known.get(aad, (None, None))[1] or aad) for aad in sorted(customer.engineers)}
+    async def people(self, customer: Customer, *others: str) -> Known:
+        """Teams id and name of the customer's engineers (and ``others``) as Teams last told us: one query."""
+        return await self.s.conversations.users(sorted({*customer.engineers, *others}))
 
     # -- acting --------------------------------------------------------------------------------------
     async def act(self, *, customer: Customer, ticket_id: int, verb: str, actor: Actor, inputs: Mapping[str, Any],
                   card_version: int | None, origin: str | None, tz: ZoneInfo) -> Outcome:
         """Apply one verb (or refuse it, changing nothing) and refresh the ticket everywhere else."""
-        engineers = await self.engineers(customer)
+        known = await self.people(customer, actor.id)
+        engineers = engineer_names(customer, known)
         now = self.s.clock.now()
 
         def decide(ticket: Ticket, events: list[Event]) -> actions.Decision:
@@ -95,17 +110,19 @@ class TicketService:
         ticket, decision = await self.s.tickets.transition(ticket_id, at=now, actor_id=actor.id,
                                                            actor_name=actor.name, decide=decide)
         events = await self.s.tickets.events(ticket.id)
+        if ticket.reporter_id not in known:
+            known = {**known, **await self.s.conversations.users([ticket.reporter_id])}
         if isinstance(decision, Change):
             log.info("ticket %s: %s by %s", ticket.reference, decision.kind, actor.id)
             if self.s.scheduler is not None:
                 await self.s.scheduler.replan(ticket.id)
             delivered = await self._deliver(customer, ticket, decision, actor)
-            await self.refresh_everywhere(customer, ticket, events, skip=origin)
+            await self.refresh_everywhere(customer, ticket, events, skip=origin, known=known)
             message = decision.summary + _verdict(ticket, events, decision.kind, now) + (
                 "" if delivered else " (Sending it failed; it has been recorded.)")
         else:
             message = decision.reason
-        card = await self.card_for(customer, ticket, events, actor.role, tz, message)
+        card = await self.card_for(customer, ticket, events, actor.role, tz, message, known=known)
         return Outcome(ticket, card, message, isinstance(decision, Change))
 
     async def _deliver(self, customer: Customer, ticket: Ticket, change: Change, actor: Actor) -> bool:
@@ -162,22 +179,18 @@ class TicketService:
 
     # -- cards -------------------------------------------------------------------------------------------
     async def card_for(self, customer: Customer, ticket: Ticket, events: Sequence[Event], role: str | None,
-                       tz: ZoneInfo, banner: str = "") -> Card:
-        engineers = await self.engineers(customer)
-        controls = controls_of(ticket, events, engineers)
+                       tz: ZoneInfo, banner: str = "", known: Known | None = None) -> Card:
+        """The ticket card in ``role``'s view; ``known`` (from `people`) saves looking the people up again."""
+        if known is None:
+            known = await self.people(customer, ticket.reporter_id)
+        controls = controls_of(ticket, events, engineer_names(customer, known))
         base = ticket_card(ticket_view(ticket, events, customer, self.s.clock.now()), tz, self.s.clock.now())
         chosen = {ENGINEER: engineer_actions, REPORTER: reporter_actions}.get(role or "")
-        refresh = await self.refresh_users(customer, ticket, role)
-        return with_view(base, controls, chosen(controls) if chosen else [], refresh, banner)
-
-    async def refresh_users(self, customer: Customer, ticket: Ticket, role: str | None) -> list[str]:
-        """Teams ids (MRIs) of who gets their own view of this card: the reporter in their chat, engineers elsewhere."""
-        wanted = [ticket.reporter_id] if role == REPORTER else sorted(customer.engineers)
-        known = await self.s.conversations.users(wanted)
-        return [known[aad][0] for aad in wanted if aad in known]
+        actions_shown = chosen(controls) if chosen else []
+        return with_view(base, controls, actions_shown, refresh_users(customer, ticket, role, known), banner)
 
     async def refresh_everywhere(self, customer: Customer, ticket: Ticket, events: Sequence[Event],
-                                 skip: str | None = None) -> None:
+                                 skip: str | None = None, known: Known | None = None) -> None:
         """Redraw the ticket's card in the reporter's chat and in the channel thread (but not where it was used)."""
         places = [(ticket.reporter_conversation_id, ticket.reporter_activity_id, REPORTER),
                   (ticket.channel_conversation_id, ticket.channel_activity_id, None)]
@@ -187,7 +200,7 @@ class TicketService:
             reference = await self.s.conversations.reference(conversation_id)
             if reference is None:
                 continue
-            card = await self.card_for(customer, ticket, events, role, customer.timezone)
+            card = await self.card_for(customer, ticket, events, role, customer.timezone, known=known)
             body = {"type": "message", "id": activity_id, "conversation": {"id": conversation_id},
                     "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +13,8 @@ from bot.actions import REPORTER
 from bot.config import Customer
 from bot.connector import ConnectorError
 from bot.services import CUSTOMER_KEY, Services, card_message
-from bot.store.tickets import NewTicket, Ticket
-from bot.ticket_service import TicketService
+from bot.store.tickets import Event, NewTicket, Ticket
+from bot.ticket_service import Known, TicketService
 from dialogs import intake
 
 log = logging.getLogger("faultline.tickets")
@@ -45,18 +46,19 @@ async def open_ticket(s: Services, context: TurnContext, submission: intake.Subm
     log.info("ticket opened", extra={"reference": ticket.reference, "priority": ticket.priority})
     tickets = TicketService(s)
     events = await s.tickets.events(ticket.id)
-    card = await tickets.card_for(customer, ticket, events, REPORTER, ctx.tz)
+    known = await tickets.people(customer, ticket.reporter_id)
+    card = await tickets.card_for(customer, ticket, events, REPORTER, ctx.tz, known=known)
     sent = await context.send_activity(card_message(card, f"Ticket {ticket.reference} is open. The support team "
                                                           "has it; every update will appear here."))
     await s.tickets.record_messages(ticket.id, at=ctx.now, reporter_activity_id=sent.id if sent else None)
-    await _post_to_channel(s, tickets, context, customer, ticket)
+    await _post_to_channel(s, tickets, context, customer, ticket, events, known)
     if s.scheduler is not None:
         await s.scheduler.replan(ticket.id)
     return ticket
 
 
 async def _post_to_channel(s: Services, tickets: TicketService, context: TurnContext, customer: Customer,
-                           ticket: Ticket) -> None:
+                           ticket: Ticket, events: Sequence[Event], known: Known) -> None:
     """A new thread in the customer's support channel, naming the reporter; engineers get their view."""
     binding = await s.conversations.binding(customer.id)
     if binding is not None:
@@ -67,7 +69,7 @@ async def _post_to_channel(s: Services, tickets: TicketService, context: TurnCon
     else:
         await _channel_missing(s, ticket, "no support channel is configured or bound")
         return
-    card = await tickets.card_for(customer, ticket, await s.tickets.events(ticket.id), None, customer.timezone)
+    card = await tickets.card_for(customer, ticket, events, None, customer.timezone, known=known)
     parameters = {
         "isGroup": True,
         "bot": {"id": context.activity.recipient.id},
