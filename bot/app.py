@@ -72,11 +72,11 @@ async def _start(app: web.Application) -> None:
     await db.migrate()
     clock = injected["clock"] or SystemClock()
     telemetry = Telemetry(azure_connection_string=settings.appinsights_connection_string.value)
+    tokens = token_provider(settings, session)  # one credential, one cached token, for every outbound call
     services = Services(
         settings=settings, config=injected["config"], db=db, tickets=TicketStore(db),
         conversations=ConversationStore(db), state=ConversationState(DatabaseStorage(db, clock)), clock=clock,
-        connector=injected["connector"] or Connector(session, token_provider(settings, session),
-                                                     observe=telemetry.send_outcome),
+        connector=injected["connector"] or Connector(session, tokens, observe=telemetry.send_outcome),
         telemetry=telemetry,
     )
     managers = (GraphManagers(session, graph_token_provider(settings, session), settings.graph_url)
@@ -84,8 +84,8 @@ async def _start(app: web.Application) -> None:
                 else NoGraph())
     # The scheduler's own connector retries once in the call (a 429's Retry-After, a blip); longer outages are
     # the outbox's job, with back-off on the service's clock.
-    outbound = injected["connector"] or Connector(session, token_provider(settings, session), attempts=2,
-                                                  max_wait=5.0, observe=telemetry.send_outcome)
+    outbound = injected["connector"] or Connector(session, tokens, attempts=2, max_wait=5.0,
+                                                  observe=telemetry.send_outcome)
     services.scheduler = Scheduler(services, managers=managers, connector=outbound,
                                    lease=timedelta(seconds=settings.scheduler_lease), settings=ReminderSettings(
                                        lead_short=timedelta(minutes=settings.reminder_lead_short),

@@ -31,7 +31,7 @@ from bot.reminders.people import Managers, NoGraph, contacts
 from bot.reminders.ratelimit import RateLimiter
 from bot.reminders.store import DROPPED, FAILED, FIRED, PENDING, SENT, Message, Outbox, Timer, TimerStore
 from bot.services import Services
-from bot.store.tickets import Ticket
+from bot.store.tickets import Event, Ticket
 from bot.ticket_views import clock_events, clock_of, policy_of
 from sla import RequestError
 
@@ -76,11 +76,11 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
 
     # -- planning ---------------------------------------------------------------------------------
-    async def replan(self, ticket_id: int) -> None:
-        ticket = await self.s.tickets.get(ticket_id)
+    async def replan(self, ticket_id: int, loaded: tuple[Ticket, list[Event]] | None = None) -> None:
+        """Bring the ticket's timers in line with its clock (``loaded``: the ticket and events already read)."""
+        ticket, events = loaded or (await self.s.tickets.get(ticket_id), await self.s.tickets.events(ticket_id))
         if ticket is None:
             return
-        events = await self.s.tickets.events(ticket_id)
         try:
             planned = p.plan(policy_of(ticket), clock_events(ticket, events), self.s.clock.now(), ticket.status,
                              self.settings)
@@ -134,7 +134,7 @@ class Scheduler:
             await self.timers.finish(timer, FIRED, now, await self._messages(timer, ticket, customer, now,
                                                                              point or timer.point_at))
             result.fired += 1
-        await self.replan(ticket.id)
+        await self.replan(ticket.id, (ticket, events))  # firing changed neither the ticket nor its clock
 
     async def _messages(self, timer: Timer, ticket: Ticket, customer: Customer, now: datetime,
                         due: datetime) -> list[dict[str, Any]]:
