@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, or_, select, update
 
 from bot.reminders.plan import REMINDER_SNOOZED, PlannedTimer
 from bot.store.db import Database
@@ -43,10 +42,6 @@ class Message:
     attempts: int
 
 
-def _insert(db: Database, table: Table) -> Any:
-    return (sqlite if db.is_sqlite else postgresql).insert(table)
-
-
 class TimerStore:
     def __init__(self, db: Database, instance: str, lease: timedelta = timedelta(seconds=60)) -> None:
         self.db, self.instance, self.lease = db, instance, lease
@@ -59,7 +54,7 @@ class TimerStore:
                 rows = [{"key": p.key(ticket_id), "ticket_id": ticket_id, "kind": p.kind, "target": p.target,
                          "due_at": p.due_at, "point_at": p.point_at, "status": PENDING, "created_at": now}
                         for p in planned]
-                await conn.execute(_insert(self.db, timers).values(rows).on_conflict_do_nothing(
+                await conn.execute(self.db.insert(timers).values(rows).on_conflict_do_nothing(
                     index_elements=["key"]))
             await conn.execute(update(timers).where(timers.c.ticket_id == ticket_id, timers.c.status == PENDING,
                                                     timers.c.kind.not_in(UNPLANNED), timers.c.key.not_in(keys))
@@ -86,14 +81,14 @@ class TimerStore:
         rows = [dict(m) for m in messages]
         async with self.db.write() as conn:
             if rows:
-                await conn.execute(_insert(self.db, outbox).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+                await conn.execute(self.db.insert(outbox).values(rows).on_conflict_do_nothing(index_elements=["key"]))
             await conn.execute(update(timers).where(timers.c.id == timer.id, timers.c.claimed_by == self.instance)
                                .values(status=status, fired_at=now))
 
     async def add(self, ticket_id: int, timer: PlannedTimer, now: datetime, key: str) -> None:
         """A one-off timer outside the plan (a snoozed reminder)."""
         async with self.db.write() as conn:
-            await conn.execute(_insert(self.db, timers).values(
+            await conn.execute(self.db.insert(timers).values(
                 key=key, ticket_id=ticket_id, kind=timer.kind, target=timer.target, due_at=timer.due_at,
                 point_at=timer.point_at, status=PENDING, created_at=now).on_conflict_do_nothing(index_elements=["key"]))
 
@@ -114,7 +109,7 @@ class Outbox:
         rows = [dict(m) for m in messages]
         if rows:
             async with self.db.write() as conn:
-                await conn.execute(_insert(self.db, outbox).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+                await conn.execute(self.db.insert(outbox).values(rows).on_conflict_do_nothing(index_elements=["key"]))
 
     async def claim(self, now: datetime, limit: int) -> list[Message]:
         ready = or_(and_(outbox.c.status == PENDING, outbox.c.not_before <= now),

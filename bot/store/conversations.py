@@ -11,7 +11,6 @@ from typing import Any
 
 from botbuilder.core import Storage, StoreItem
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
@@ -19,8 +18,7 @@ from bot.store.schema import channel_bindings, conversation_refs, dialog_state, 
 
 
 def _upsert(db: Database, table: Any, values: Mapping[str, Any], keys: list[str]) -> Any:
-    dialect = sqlite if db.is_sqlite else postgresql
-    statement = dialect.insert(table).values(**values)
+    statement = db.insert(table).values(**values)
     changes = {k: v for k, v in values.items() if k not in keys}
     return statement.on_conflict_do_update(index_elements=keys, set_=changes)
 
@@ -99,8 +97,7 @@ class ConversationStore:
 
     async def claim_activity(self, activity_id: str, conversation_id: str | None, at: datetime) -> bool:
         """True the first time an activity id is seen; False for a re-delivery."""
-        dialect = sqlite if self.db.is_sqlite else postgresql
-        statement = (dialect.insert(processed_activities)
+        statement = (self.db.insert(processed_activities)
                      .values(activity_id=activity_id, conversation_id=conversation_id, processed_at=at)
                      .on_conflict_do_nothing(index_elements=["activity_id"])
                      .returning(processed_activities.c.activity_id))

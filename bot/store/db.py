@@ -12,7 +12,8 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -73,6 +74,10 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
             yield conn
+
+    def insert(self, table: Table) -> Any:
+        """INSERT with this database's ON CONFLICT clauses (SQLite's or PostgreSQL's)."""
+        return (sqlite if self.is_sqlite else postgresql).insert(table)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (safe when several replicas start at once)."""

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
@@ -93,9 +92,8 @@ class TicketStore:
         self.db = db
 
     async def _next_number(self, conn: AsyncConnection, customer_id: str) -> int:
-        dialect = sqlite if self.db.is_sqlite else postgresql
         statement = (
-            dialect.insert(reference_counters)
+            self.db.insert(reference_counters)
             .values(customer_id=customer_id, last_number=1)
             .on_conflict_do_update(index_elements=["customer_id"],
                                    set_={"last_number": reference_counters.c.last_number + 1})
