@@ -11,6 +11,8 @@ from sla.model import CATEGORIES, Comparison, Condition, Policy, Rule
 from sla.services import SERVICES
 
 RISK_LEVELS = ("high", "medium", "low")
+IMPACTS = ("down", "degraded", "at_risk")
+"""How badly (SLA_POLICIES §9.1): users cannot use it at all; it works but badly; nothing fails for users yet."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class Facts:
     capacity_loss_pct: float | None = None
     email_delivery_minutes: float | None = None
     risk_event: str | None = None
+    impact: str | None = None
+    """down | degraded | at_risk; None means not said (classification infers it, §9.1)."""
+    recurring: bool | None = None
+    """The fault has happened before (Maintel P2 "risk of reoccurrence")."""
 
     @property
     def single_user(self) -> bool:
@@ -73,6 +79,10 @@ def _check(name: str, value: Any) -> Any:
         if value not in RISK_LEVELS:
             raise RequestError(f"risk_event must be one of {', '.join(RISK_LEVELS)}")
         return value
+    if name == "impact":
+        if value not in IMPACTS:
+            raise RequestError(f"impact must be one of {', '.join(IMPACTS)}")
+        return value
     if name in _NUMBERS or name in _COUNTS:
         return _number(name, value)
     if not isinstance(value, bool):
@@ -109,6 +119,9 @@ class Classification:
     category: str
     priority: str | None
     rules: tuple[RuleMatch, ...]
+    undecided: tuple[str, ...] = ()
+    """Facts not known that would change the answer, so the intake can ask; the answer is what the known
+    facts support."""
 
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
