@@ -3,103 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from sla.errors import RequestError, SlaError
+from sla.errors import SlaError
+from sla.facts import (
+    EQUIPMENT_OWNERS,
+    FACT_NAMES,
+    IMPACTS,
+    RISK_LEVELS,
+    SCOPES,
+    Facts,
+    facts_from_mapping,
+    impact_of,
+    inferred_impact,
+    report_view,
+    scope_of,
+)
 from sla.model import CATEGORIES, Comparison, Condition, Policy, Rule
-from sla.services import SERVICES
+from sla.undecided import undecided_facts
 
-RISK_LEVELS = ("high", "medium", "low")
-IMPACTS = ("down", "degraded", "at_risk")
-"""How badly (SLA_POLICIES §9.1): users cannot use it at all; it works but badly; nothing fails for users yet."""
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What a report says; None means not known."""
-
-    services_affected: frozenset[str] = frozenset()
-    pct_users_affected: float | None = None
-    users_affected: int | None = None
-    sites_affected: int | None = None
-    total_sites: int | None = None
-    mission_critical_site: bool | None = None
-    workaround: bool | None = None
-    is_question: bool | None = None
-    is_change_request: bool | None = None
-    security_incident: bool | None = None
-    voice_mos: float | None = None
-    latency_ms_rtt: float | None = None
-    capacity_loss_pct: float | None = None
-    email_delivery_minutes: float | None = None
-    risk_event: str | None = None
-    impact: str | None = None
-    """down | degraded | at_risk; None means not said (classification infers it, §9.1)."""
-    recurring: bool | None = None
-    """The fault has happened before (Maintel P2 "risk of reoccurrence")."""
-
-    @property
-    def single_user(self) -> bool:
-        """A single user's issue (derived: exactly one user affected)."""
-        return self.users_affected == 1
-
-    def value(self, fact: str) -> Any:
-        return getattr(self, fact)
-
-
-FACT_NAMES = frozenset(f.name for f in fields(Facts))
-_NUMBERS = {"pct_users_affected", "voice_mos", "latency_ms_rtt", "capacity_loss_pct", "email_delivery_minutes"}
-_COUNTS = {"users_affected", "sites_affected", "total_sites"}
-_PERCENTAGES = {"pct_users_affected", "capacity_loss_pct"}
-
-
-def facts_from_mapping(data: Mapping[str, Any]) -> Facts:
-    """Validate a JSON-shaped report; the error says which field is wrong and what to send."""
-    unknown = sorted(set(data) - FACT_NAMES)
-    if unknown:
-        raise RequestError(f"unknown fact {unknown[0]!r}; known facts: {', '.join(sorted(FACT_NAMES))}")
-    values = {name: _check(name, value) for name, value in data.items() if value is not None}
-    facts = Facts(**values)
-    if (facts.sites_affected is not None and facts.total_sites is not None
-            and facts.sites_affected > facts.total_sites):
-        raise RequestError("sites_affected cannot be more than total_sites")
-    return facts
-
-
-def _check(name: str, value: Any) -> Any:
-    if name == "services_affected":
-        if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-            raise RequestError("services_affected must be a list of service ids")
-        unknown = [s for s in value if s not in SERVICES]
-        if unknown:
-            raise RequestError(f"unknown service id {unknown[0]!r}; see `python -m sla services`")
-        return frozenset(value)
-    if name == "risk_event":
-        if value not in RISK_LEVELS:
-            raise RequestError(f"risk_event must be one of {', '.join(RISK_LEVELS)}")
-        return value
-    if name == "impact":
-        if value not in IMPACTS:
-            raise RequestError(f"impact must be one of {', '.join(IMPACTS)}")
-        return value
-    if name in _NUMBERS or name in _COUNTS:
-        return _number(name, value)
-    if not isinstance(value, bool):
-        raise RequestError(f"{name} must be true, false or null; got {value!r}")
-    return value
-
-
-def _number(name: str, value: Any) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RequestError(f"{name} must be a number or null; got {value!r}")
-    if value < 0:
-        raise RequestError(f"{name} cannot be negative; got {value}")
-    if name in _PERCENTAGES and value > 100:
-        raise RequestError(f"{name} is a percentage from 0 to 100; got {value}")
-    if name in _COUNTS and value != int(value):
-        raise RequestError(f"{name} must be a whole number; got {value}")
-    return int(value) if name in _COUNTS else value
+__all__ = [
+    "EQUIPMENT_OWNERS", "FACT_NAMES", "IMPACTS", "RISK_LEVELS", "SCOPES", "Classification", "Facts", "RuleMatch",
+    "classify", "decide", "facts_from_mapping", "impact_of", "inferred_impact", "matches", "scope_of",
+]
 
 
 @dataclass(frozen=True)
@@ -131,37 +58,52 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "gt": lambda a, b: a > b,
     "lte": lambda a, b: a <= b,
     "lt": lambda a, b: a < b,
+    "in": lambda a, b: a in b,
+    "not_in": lambda a, b: a not in b,
+    "known": lambda a, b: b,
     "services_any": lambda have, wanted: bool(have & wanted),
     "services_only": lambda have, allowed: bool(have) and have <= allowed,
     "services_none": lambda have, excluded: bool(have) and not have & excluded,
 }
+_UNKNOWN_MATCHES = frozenset({"ne", "not_in"})
+"""An unknown fact equals nothing: it fails every test except 'is not …' (and ``known = false``)."""
 
 
-def _holds(comparison: Comparison, facts: Facts) -> bool:
-    actual = facts.value(comparison.fact)
+def _holds(comparison: Comparison, view: Mapping[str, Any]) -> bool:
+    actual = view[comparison.fact]
     if actual is None:
-        return comparison.op == "ne"  # an unknown fact equals nothing
+        return comparison.op in _UNKNOWN_MATCHES or (comparison.op == "known" and comparison.value is False)
     return _OPS[comparison.op](actual, comparison.value)
 
 
-def matches(condition: Condition, facts: Facts) -> bool:
+def matches(condition: Condition, facts: Facts | Mapping[str, Any]) -> bool:
     """True if every comparison holds and, where ``any`` groups are given, one of them does."""
-    if not all(_holds(c, facts) for c in condition.comparisons):
+    view = report_view(facts) if isinstance(facts, Facts) else facts
+    if not all(_holds(c, view) for c in condition.comparisons):
         return False
-    return not condition.any_of or any(matches(group, facts) for group in condition.any_of)
+    return not condition.any_of or any(matches(group, view) for group in condition.any_of)
+
+
+def decide(policy: Policy, facts: Facts) -> Classification:
+    """The most precedent category, then the highest priority, with exactly the rules that decided it."""
+    view = report_view(facts)
+    matched = [r for r in policy.rules if not r.fallback and matches(r.when, view)]
+    if not any(r.category in ("incident", "no_priority_scheme") for r in matched):
+        matched += [r for r in policy.rules if r.fallback and matches(r.when, view)]
+    if not matched:
+        raise SlaError(f"policy {policy.id} has no rule for this report; add a fallback rule")
+    best = min(_precedence(policy, r) for r in matched)
+    deciding = [r for r in matched if _precedence(policy, r) == best]
+    return Classification(policy.id, deciding[0].category, deciding[0].priority,
+                          tuple(RuleMatch(r.id, r.quote, r.seed) for r in deciding))
 
 
 def classify(policy: Policy, facts: Facts) -> Classification:
-    """Classify a report: the most precedent category, then the highest priority, with its rules."""
-    matched = [r for r in policy.rules if not r.fallback and matches(r.when, facts)]
-    if not any(r.category in ("incident", "no_priority_scheme") for r in matched):
-        matched += [r for r in policy.rules if r.fallback and matches(r.when, facts)]
-    if not matched:
-        raise SlaError(f"policy {policy.id} has no rule for this report; add a fallback rule")
-    best = min(matched, key=lambda r: _precedence(policy, r))
-    deciding = [r for r in matched if _precedence(policy, r) == _precedence(policy, best)]
-    return Classification(policy.id, best.category, best.priority,
-                          tuple(RuleMatch(r.id, r.quote, r.seed) for r in deciding))
+    """Classify a report, naming the unknown facts that would change the answer (see ``sla.undecided``)."""
+    result = decide(policy, facts)
+    open_facts = undecided_facts(policy, facts, (result.category, result.priority), decide)
+    return result if not open_facts else Classification(result.policy, result.category, result.priority,
+                                                        result.rules, open_facts)
 
 
 def _precedence(policy: Policy, rule: Rule) -> tuple[int, int]:

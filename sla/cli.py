@@ -15,6 +15,7 @@ from sla.classify import Classification, classify, facts_from_mapping
 from sla.deadlines import Deadlines, deadlines
 from sla.errors import RequestError, SlaError
 from sla.explain import describe_calendar, explain_rows
+from sla.fact_docs import facts_help
 from sla.loader import PolicyLibrary
 from sla.model import CHANNELS, Policy
 from sla.services import SERVICES
@@ -100,6 +101,7 @@ def classification_json(result: Classification) -> dict[str, Any]:
         "category": result.category,
         "priority": result.priority,
         "rules": [{"id": r.id, "quote": r.quote, "seed": r.seed} for r in result.rules],
+        "undecided": list(result.undecided),
     }
 
 
@@ -182,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--reading", action="append", default=[])
     dl.add_argument("--json", action="store_true", help="print the result as JSON")
     dl.add_argument("--json-lines", action="store_true", help="read JSON requests from stdin, one a line")
-    cl = commands.add_parser("classify", help="classify one report (JSON facts on stdin)")
+    cl = commands.add_parser("classify", help="classify one report (JSON facts on stdin)", epilog=facts_help(),
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
     cl.add_argument("--policy")
     cl.add_argument("--json", action="store_true", help="print the result as JSON")
     cl.add_argument("--json-lines", action="store_true", help="read JSON requests from stdin, one a line")
@@ -249,6 +252,8 @@ def _classify(library: PolicyLibrary, args: argparse.Namespace, stdin: TextIO, o
     out.write(f"{result['category']}, priority {result['priority'] or 'none'}\n")
     for rule in result["rules"]:
         out.write(f"  because \u201c{rule['quote']}\u201d ({rule['seed']}; rule {rule['id']})\n")
+    if result["undecided"]:
+        out.write(f"  would change with: {', '.join(result['undecided'])} (not known)\n")
     return 0
 
 

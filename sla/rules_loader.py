@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sla.classify import FACT_NAMES
+from sla.facts import EQUIPMENT_OWNERS, FACT_NAMES, IMPACTS, RISK_LEVELS, SCOPES
 from sla.model import CATEGORIES, Comparison, Condition, Rule
 from sla.reader import Reader
 from sla.services import SERVICES
 
-OPS = ("eq", "ne", "gte", "gt", "lte", "lt")
+OPS = ("eq", "ne", "gte", "gt", "lte", "lt", "in", "not_in", "known")
 SERVICE_OPS = ("services_any", "services_only", "services_none")
-FACTS = (*sorted(FACT_NAMES - {"services_affected"}), "single_user")
-"""Facts a rule may test: the report's facts and the derived ``single_user``."""
+FACTS = (*sorted(FACT_NAMES - {"services_affected"}), "scope", "single_user")
+"""Facts a rule may test: the report's facts (``impact`` as given or inferred) and the derived ``scope`` and
+``single_user``."""
+CHOICES = {"impact": IMPACTS, "scope": SCOPES, "risk_event": RISK_LEVELS, "equipment_owner": EQUIPMENT_OWNERS}
+"""Facts with a fixed set of values: a rule testing any other value is refused (a typo would never match)."""
 
 
 def _condition(reader: Reader) -> Condition:
@@ -38,11 +41,31 @@ def _condition(reader: Reader) -> Condition:
 
 
 def _comparisons(reader: Reader, fact: str, spec: Any) -> list[Comparison]:
-    if not isinstance(spec, Mapping):
-        return [Comparison(fact, "eq", spec)]
-    sub = reader.sub(fact)
-    sub.only(OPS)
-    return [Comparison(fact, op, value) for op, value in spec.items()]
+    if isinstance(spec, list):
+        spec = {"in": spec}
+    elif not isinstance(spec, Mapping):
+        spec = {"eq": spec}
+    else:
+        reader.sub(fact).only(OPS)
+        if any(op in ("in", "not_in") and not isinstance(v, list) for op, v in spec.items()):
+            raise reader.fail(fact, "in / not_in take a list of values")
+    found = [Comparison(fact, op, frozenset(v) if op in ("in", "not_in") else v) for op, v in spec.items()]
+    for comparison in found:
+        _check_values(reader, comparison)
+    return found
+
+
+def _check_values(reader: Reader, comparison: Comparison) -> None:
+    if comparison.op == "known":
+        if not isinstance(comparison.value, bool):
+            raise reader.fail(comparison.fact, "known takes true or false")
+        return
+    allowed = CHOICES.get(comparison.fact)
+    values = comparison.value if isinstance(comparison.value, frozenset) else {comparison.value}
+    wrong = sorted(str(v) for v in values if allowed is not None and v not in allowed)
+    if wrong:
+        raise reader.fail(comparison.fact, f"{wrong[0]!r} is not a value of {comparison.fact}; one of "
+                                           f"{', '.join(allowed or ())}")
 
 
 def rules_from(reader_list: list[Any], source: str, priorities: tuple[str, ...]) -> tuple[Rule, ...]:

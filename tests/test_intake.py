@@ -98,7 +98,7 @@ def test_change_an_answer_then_return_to_confirmation() -> None:
     assert "How many users" in said(asked)
     changed = step(asked.state or {}, Turn("just me"), ctx())
     assert changed.state is not None and changed.state["step"] == "confirm"
-    assert "Fault, priority P2" in said(changed) and "Call delivery to one customer site impacted" in said(changed)
+    assert "Fault, priority P3" in said(changed) and "Individual phone or feature fault" in said(changed)
 
 
 def test_first_message_becomes_the_description() -> None:

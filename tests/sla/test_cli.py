@@ -102,6 +102,7 @@ def test_classify_json_from_stdin() -> None:
         "rules": [{"id": "maintel.p1.users",
                    "quote": "50% or more of users, trunks, or voicemail boxes not available",
                    "seed": "000:L33"}],
+        "undecided": ["impact"],
     }
 
 
@@ -123,7 +124,7 @@ def test_classify_json_lines() -> None:
     assert results[0]["priority"] == "P1" and results[0]["rules"][0]["id"] == "vodafone.p1.c.security"
     assert "percentage from 0 to 100" in results[1]["error"]
     assert results[2] == {"policy": "voip-cat2", "category": "no_priority_scheme", "priority": None,
-                          "rules": results[2]["rules"]}
+                          "rules": results[2]["rules"], "undecided": []}
 
 
 @pytest.mark.parametrize(("args", "message"), [
