@@ -1,4 +1,4 @@
-"""Deadline throughput: a mixed workload over every policy, and working-hours additions against pandas.
+"""Deadline and classification throughput over every policy, and working-hours additions against pandas.
 
 Run: scripts/setup bench && .venv/bin/python bench/sla_bench.py [--n 200000] [--seed 7]
 Prints figures only; nothing here asserts a speed.
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sla import PolicyLibrary
 from sla.calendars import HolidaySource, Window, WorkingCalendar
+from sla.classify import Facts, classify, decide, facts_from_mapping
 from sla.deadlines import clock_start, deadlines, due_at
 
 LONDON = ZoneInfo("Europe/London")
@@ -124,11 +125,49 @@ def json_lines_throughput(rng: random.Random, n: int) -> None:
           f"= {n / elapsed:,.0f} lines/s (one process, start-up included)")
 
 
+REPORT_SERVICES = ("inbound_calls", "outbound_calls", "voicemail", "all", "click2dial", "crm_integration",
+                   "voice_quality", "latency", "capacity", "resilience", "elin", "sip_trunk", "handset")
+
+
+def random_report(rng: random.Random) -> Facts:
+    """A realistic mix: some facts given, others left unknown (so ``undecided`` has work to do)."""
+    candidates = {
+        "services_affected": rng.sample(REPORT_SERVICES, rng.randint(1, 2)),
+        "impact": rng.choice(("down", "degraded", "at_risk")),
+        "users_affected": rng.choice((1, 3, 20)), "pct_users_affected": rng.choice((0, 10, 30, 60, 100)),
+        "sites_affected": 1, "total_sites": rng.choice((1, 3, 10)), "workaround": rng.random() < 0.5,
+        "voice_mos": rng.choice((2.5, 2.8, 2.9, 3.6)), "capacity_loss_pct": rng.choice((4, 10, 25, 50)),
+    }
+    return facts_from_mapping({k: v for k, v in candidates.items() if k == "services_affected" or rng.random() < 0.4})
+
+
+def classification_throughput(rng: random.Random, n: int) -> None:
+    """Classifications per second over every policy, with and without naming the undecided facts."""
+    library = PolicyLibrary.load()
+    work = [(library.get(rng.choice(library.ids())), random_report(rng)) for _ in range(n)]
+    asked = sum(1 for policy, facts in work[:2000] if classify(policy, facts).undecided)
+
+    def full() -> None:
+        for policy, facts in work:
+            classify(policy, facts)  # type: ignore[arg-type]
+
+    def rules_only() -> None:
+        for policy, facts in work:
+            decide(policy, facts)  # type: ignore[arg-type]
+
+    print(f"\nClassification ({n:,} random reports over all {len(library.ids())} policies; "
+          f"{asked / min(2000, n):.0%} of them leave a deciding fact unknown)")
+    whole = rate("classifications (rules + undecided facts)", n, full)
+    bare = rate("rules only (no undecided probing)", n, rules_only)
+    print(f"  naming the undecided facts costs {bare / whole:,.1f}x the rules alone")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=200_000, help="deadline computations in the mixed workload")
     parser.add_argument("--pandas-n", type=int, default=20_000, help="additions in the pandas comparison")
     parser.add_argument("--json-lines-n", type=int, default=20_000, help="lines for the --json-lines run")
+    parser.add_argument("--classify-n", type=int, default=20_000, help="reports in the classification run")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -151,6 +190,7 @@ def main() -> None:
     per_target = rate("deadline computations (one target's due time)", len(work), compute_all)
     rate(f"whole requests (every target of a report, {len(requests):,})", len(requests), whole_requests)
     print(f"  one core: {per_target:,.0f} mixed computations per second")
+    classification_throughput(random.Random(args.seed), args.classify_n)
     compare_with_pandas(rng, args.pandas_n)
     json_lines_throughput(rng, args.json_lines_n)
 

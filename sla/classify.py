@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -69,31 +70,65 @@ _UNKNOWN_MATCHES = frozenset({"ne", "not_in"})
 """An unknown fact equals nothing: it fails every test except 'is not …' (and ``known = false``)."""
 
 
-def _holds(comparison: Comparison, view: Mapping[str, Any]) -> bool:
-    actual = view[comparison.fact]
-    if actual is None:
-        return comparison.op in _UNKNOWN_MATCHES or (comparison.op == "known" and comparison.value is False)
-    return _OPS[comparison.op](actual, comparison.value)
+Test = Callable[[Mapping[str, Any]], bool]
+Entry = tuple[Rule, tuple[int, int], Test]
+_TABLES: weakref.WeakKeyDictionary[Policy, tuple[tuple[Entry, ...], tuple[Entry, ...]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _unknown_holds(comparison: Comparison) -> bool:
+    return comparison.op in _UNKNOWN_MATCHES or (comparison.op == "known" and comparison.value is False)
+
+
+def compile_condition(condition: Condition) -> Test:
+    """The condition as one function of a report view: every comparison holds and one ``any`` group does."""
+    tests = tuple((c.fact, _OPS[c.op], c.value, _unknown_holds(c)) for c in condition.comparisons)
+    groups = tuple(compile_condition(g) for g in condition.any_of)
+
+    def holds(view: Mapping[str, Any]) -> bool:
+        for fact, op, value, unknown_holds in tests:
+            actual = view[fact]
+            if not (unknown_holds if actual is None else op(actual, value)):
+                return False
+        return not groups or any(group(view) for group in groups)
+    return holds
 
 
 def matches(condition: Condition, facts: Facts | Mapping[str, Any]) -> bool:
     """True if every comparison holds and, where ``any`` groups are given, one of them does."""
-    view = report_view(facts) if isinstance(facts, Facts) else facts
-    if not all(_holds(c, view) for c in condition.comparisons):
-        return False
-    return not condition.any_of or any(matches(group, view) for group in condition.any_of)
+    return compile_condition(condition)(report_view(facts) if isinstance(facts, Facts) else facts)
+
+
+def _table(policy: Policy) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
+    """The policy's rules compiled once, most precedent first (file order within a level): regular, fallback."""
+    if policy not in _TABLES:
+        entries = sorted(((r, _precedence(policy, r), compile_condition(r.when)) for r in policy.rules),
+                         key=lambda entry: entry[1])
+        _TABLES[policy] = (tuple(e for e in entries if not e[0].fallback), tuple(e for e in entries if e[0].fallback))
+    return _TABLES[policy]
+
+
+def _first_level(entries: tuple[Entry, ...], view: Mapping[str, Any]) -> list[Rule]:
+    """Every matching rule of the most precedent level that has a match."""
+    deciding: list[Rule] = []
+    best: tuple[int, int] | None = None
+    for rule, level, test in entries:
+        if best is not None and level != best:
+            break
+        if test(view):
+            best = level
+            deciding.append(rule)
+    return deciding
 
 
 def decide(policy: Policy, facts: Facts) -> Classification:
-    """The most precedent category, then the highest priority, with exactly the rules that decided it."""
+    """The most precedent category, then the highest priority, with exactly the rules that decided it.
+    Fallback rules are read only when no other rule matched."""
     view = report_view(facts)
-    matched = [r for r in policy.rules if not r.fallback and matches(r.when, view)]
-    if not any(r.category in ("incident", "no_priority_scheme") for r in matched):
-        matched += [r for r in policy.rules if r.fallback and matches(r.when, view)]
-    if not matched:
+    regular, fallback = _table(policy)
+    deciding = _first_level(regular, view) or _first_level(fallback, view)
+    if not deciding:
         raise SlaError(f"policy {policy.id} has no rule for this report; add a fallback rule")
-    best = min(_precedence(policy, r) for r in matched)
-    deciding = [r for r in matched if _precedence(policy, r) == best]
     return Classification(policy.id, deciding[0].category, deciding[0].priority,
                           tuple(RuleMatch(r.id, r.quote, r.seed) for r in deciding))
 

@@ -110,9 +110,17 @@ def scope_of(facts: Facts) -> str | None:
 
 def report_view(facts: Facts) -> dict[str, Any]:
     """Every fact a rule may test, by name: the given facts with impact inferred, plus scope and single_user."""
-    view = {name: getattr(facts, name) for name in FACT_NAMES}
+    view = dict(facts.__dict__)
     view.update(impact=impact_of(facts), scope=scope_of(facts), single_user=facts.single_user)
     return view
+
+
+def with_fact(facts: Facts, name: str, value: Any) -> Facts:
+    """A copy of ``facts`` with one fact set (unchecked: for trying values the classifier chose itself)."""
+    copy = object.__new__(Facts)
+    copy.__dict__.update(facts.__dict__)
+    copy.__dict__[name] = value
+    return copy
 
 
 def facts_from_mapping(data: Mapping[str, Any]) -> Facts:

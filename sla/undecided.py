@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, Protocol
 
-from sla.facts import DERIVED, Facts, impact_of, said_impact, scope_of
+from sla.facts import DERIVED, Facts, impact_of, said_impact, scope_of, with_fact
 from sla.model import Condition, Policy
 
 
@@ -90,7 +89,7 @@ def undecided_facts(policy: Policy, facts: Facts, answer: tuple[str, str | None]
 def _changes(policy: Policy, facts: Facts, name: str, values: tuple[Any, ...], answer: tuple[str, str | None],
              decide: Decide) -> bool:
     for value in values:
-        other = decide(policy, replace(facts, **{name: value}))
+        other = decide(policy, with_fact(facts, name, value))
         if (other.category, other.priority) != answer:
             return True
     return False
