@@ -24,7 +24,8 @@ FACT_DOCS: tuple[FactDoc, ...] = (
             "a failures_per_day says degraded; otherwise read as down and listed in `undecided` when it matters"),
     FactDoc("users_affected", "whole number", "how many users; exactly 1 = a single user's issue"),
     FactDoc("pct_users_affected", "number 0-100", "share of the customer's users affected (not: without service)"),
-    FactDoc("sites_affected", "whole number", "sites affected"),
+    FactDoc("sites_affected", "whole number", "sites where the fault hits the site as a whole (its calls, its "
+            "users); a few users at one site are users_affected"),
     FactDoc("total_sites", "whole number", "the customer's sites (sites_affected of total_sites)"),
     FactDoc("mission_critical_site", "boolean", "a site the customer names mission-critical is affected"),
     FactDoc("workaround", "boolean", "a workaround is available (never by itself proof of failure; CloudCTI P1 "
@@ -52,7 +53,7 @@ FACT_DOCS: tuple[FactDoc, ...] = (
 
 DERIVED_DOCS: tuple[FactDoc, ...] = (
     FactDoc("scope", _OR(SCOPES), "HOW WIDELY, derived, first that holds: pct >= 100 -> whole_customer; users = 1 "
-            "-> single_user; users = 0 or pct = 0 -> no_users; sites_affected = total_sites -> whole_customer; "
+            "-> single_user; users = 0 or pct = 0 -> no_users; every site of several -> whole_customer; "
             "1 site -> one_site; more -> some_sites; some users -> some_users; else null"),
     FactDoc("single_user", "boolean", "derived: users_affected = 1"),
 )

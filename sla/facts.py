@@ -100,7 +100,7 @@ def scope_of(facts: Facts) -> str | None:
         (pct is not None and pct >= 100, "whole_customer"),
         (users == 1, "single_user"),
         (users == 0 or pct == 0, "no_users"),
-        (sites is not None and total is not None and sites >= total > 0, "whole_customer"),
+        (sites is not None and total is not None and sites >= total > 1, "whole_customer"),
         (sites == 1, "one_site"),
         (sites is not None and sites > 1, "some_sites"),
         ((users or 0) > 1 or (pct or 0) > 0, "some_users"),
