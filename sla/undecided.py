@@ -39,6 +39,7 @@ def _total_values(f: Facts) -> tuple[Any, ...]:
 
 
 PROBES: tuple[tuple[str, Callable[[Facts], tuple[Any, ...]], Asks], ...] = (
+    ("services_affected", lambda f: (frozenset({"all"}),), lambda f: not f.services_affected),
     ("impact", lambda f: ("degraded", "at_risk"), lambda f: said_impact(f) is None),
     ("users_affected", lambda f: (1,), lambda f: scope_of(f) is None),
     ("pct_users_affected", lambda f: (30, 60, 100), lambda f: scope_of(f) in _PARTIAL),
@@ -82,8 +83,12 @@ def undecided_facts(policy: Policy, facts: Facts, answer: tuple[str, str | None]
     """The unknown facts, in ``PROBES`` order, one of whose values would change ``answer``."""
     read = facts_read(policy)
     return tuple(name for name, values, asks in PROBES
-                 if name in read and facts.value(name) is None and asks(facts)
+                 if name in read and _unknown(facts.value(name)) and asks(facts)
                  and _changes(policy, facts, name, values(facts), answer, decide))
+
+
+def _unknown(value: Any) -> bool:
+    return value is None or value == frozenset()
 
 
 def _changes(policy: Policy, facts: Facts, name: str, values: tuple[Any, ...], answer: tuple[str, str | None],
