@@ -22,10 +22,11 @@ from sla.facts import (
     scope_of,
 )
 from sla.model import CATEGORIES, Comparison, Condition, Policy, Rule
-from sla.undecided import undecided_facts
+from sla.undecided import UNDECIDED_FACTS, undecided_facts
 
 __all__ = [
-    "EQUIPMENT_OWNERS", "FACT_NAMES", "IMPACTS", "RISK_LEVELS", "SCOPES", "Classification", "Facts", "RuleMatch",
+    "EQUIPMENT_OWNERS", "FACT_NAMES", "IMPACTS", "RISK_LEVELS", "SCOPES", "UNDECIDED_FACTS", "Classification", "Facts",
+    "RuleMatch",
     "classify", "decide", "facts_from_mapping", "impact_of", "inferred_impact", "matches", "scope_of",
 ]
 
