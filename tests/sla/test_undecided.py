@@ -111,3 +111,27 @@ def test_a_rule_testing_a_value_that_cannot_occur_is_refused(tmp_path: Path, old
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(PolicyError, match=problem):
         load_policy_file(path)
+
+
+FIVE = ("maintel-icon", "vodafone-vone-m", "cloudcti", "duocall-standard", "duocall-legacy-protect")
+
+
+@settings(max_examples=400, deadline=None)
+@given(report=REPORTS, pid=st.sampled_from(FIVE))
+def test_working_badly_never_outranks_the_same_report_down(report: dict[str, Any], pid: str) -> None:
+    policy = LIB.get(pid)
+    down = classify(policy, facts_from_mapping({**report, "impact": "down"}))
+    degraded = classify(policy, facts_from_mapping({**report, "impact": "degraded"}))
+    if (down.category, degraded.category) == ("incident", "incident"):
+        assert policy.rank(degraded.priority) >= policy.rank(down.priority)
+
+
+@settings(max_examples=400, deadline=None)
+@given(report=REPORTS, pid=st.sampled_from(FIVE))
+def test_one_user_never_outranks_the_whole_customer(report: dict[str, Any], pid: str) -> None:
+    policy = LIB.get(pid)
+    base = {k: v for k, v in report.items() if k not in ("users_affected", "pct_users_affected", "sites_affected")}
+    one = classify(policy, facts_from_mapping({**base, "users_affected": 1}))
+    everyone = classify(policy, facts_from_mapping({**base, "pct_users_affected": 100}))
+    if (one.category, everyone.category) == ("incident", "incident"):
+        assert policy.rank(one.priority) >= policy.rank(everyone.priority)
