@@ -1,10 +1,17 @@
-"""Working a ticket: authorise the actor on the server, apply the verb, then show every conversation the result."""
+"""Working a ticket: find it only through the visibility gate, apply the verb, then show every conversation the result.
+
+Every read of a ticket for a person goes through `TicketService.visible_ticket` (or `visible_open` for lists),
+which answers None alike for an unknown ticket and for one the person may not see (`bot.rules.visibility`). The
+verbs, snooze and the card for a person take the `Seen` it returns, so there is no way to act on or show a ticket
+to someone without passing the gate.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,15 +19,62 @@ from zoneinfo import ZoneInfo
 from adaptive_cards.cards import Card, ticket_card
 from adaptive_cards.ticket_actions import engineer_actions, reporter_actions, with_view
 from bot import actions
-from bot.actions import ENGINEER, MANAGER, REPORTER, Actor, Change, Refusal
+from bot.actions import ENGINEER, REPORTER, Actor, Change, Refusal
 from bot.config import Customer
 from bot.connector import ConnectorError
+from bot.reminders.people import NoGraph, contacts
 from bot.reminders.plan import REMINDER_SNOOZED, UPDATE_TARGET, PlannedTimer
+from bot.rules.visibility import Viewer, Vouched, seen_as, worth_asking
 from bot.services import Services
 from bot.store.tickets import Event, Ticket
 from bot.ticket_views import clock_of, controls_of, state_of, ticket_view
 
 log = logging.getLogger("faultline.tickets")
+MAX_TICKET_ID = 2**31 - 1
+"""Ticket ids beyond the database's integer name no ticket (rather than failing the query)."""
+ESCALATION_ROLES = ("team_lead", "manager", "duty_manager")
+
+
+@dataclass(frozen=True)
+class ActorContext:
+    """Who sent the activity, as Teams authenticated them."""
+
+    aad_id: str  # Entra object id; "" when Teams sent none
+    mri: str | None  # Teams user id ("29:…")
+    name: str
+    tenant: str | None
+    service_url: str | None
+
+    @property
+    def actor_id(self) -> str:
+        return self.aad_id or self.mri or ""
+
+
+@dataclass(frozen=True)
+class InThread:
+    """The ticket whose card started this channel thread."""
+
+    conversation_id: str
+
+
+TicketKey = int | str | InThread
+"""How a person names a ticket: its id (card data), its reference (typed), or the thread they type in."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A ticket the actor may see, its customer, and the actor in the role they see it in."""
+
+    ticket: Ticket
+    customer: Customer
+    actor: Actor
+
+
+def ticket_id(raw: Any) -> int | None:
+    """A ticket id from a card's data (an integer, or its ASCII digits); anything else names no ticket."""
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 10:
+        return int(raw)
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
 
 
 @dataclass(frozen=True)
@@ -68,19 +122,54 @@ class TicketService:
     def __init__(self, services: Services) -> None:
         self.s = services
 
-    # -- who is acting -------------------------------------------------------------------------
-    async def role_of(self, customer: Customer, aad_id: str, tenant: str | None, service_url: str | None,
-                      user_mri: str | None) -> str | None:
-        """Engineer, reporter or nobody — decided here, whatever the card's data says."""
-        if aad_id in customer.engineers:
-            return ENGINEER
-        escalation = customer.escalation
-        if aad_id and aad_id in (escalation.team_lead, escalation.manager, escalation.duty_manager):
-            return MANAGER
-        if customer.engineers_from_channel and tenant in self.s.config.msp.tenants and \
-                await self._in_support_channel(customer, service_url, user_mri):
-            return ENGINEER
-        return REPORTER if tenant in customer.tenants else None
+    # -- who sees what: the one gate ------------------------------------------------------------
+    async def visible_ticket(self, who: ActorContext, key: TicketKey | None) -> Seen | None:
+        """The ticket ``key`` names, as ``who`` sees it; None alike when there is none and when it is not theirs."""
+        ticket = await self._find(key)
+        return await self._seen(who, ticket) if ticket is not None else None
+
+    async def visible_open(self, who: ActorContext) -> list[Seen]:
+        """Open tickets assigned to ``who`` (the MSP's side) or reported by them (a customer's), that they may see."""
+        staff = self.s.config.customer_for_tenant(who.tenant) is None
+        mine = await self.s.tickets.open_tickets(**{"assignee_id" if staff else "reporter_id": who.actor_id})
+        found = [await self._seen(who, ticket) for ticket in mine]
+        return [seen for seen in found if seen is not None]
+
+    async def _find(self, key: TicketKey | None) -> Ticket | None:
+        if isinstance(key, InThread):
+            return await self.s.tickets.by_channel_thread(key.conversation_id)
+        if isinstance(key, str):
+            return await self.s.tickets.by_reference(key.upper())
+        return await self.s.tickets.get(key) if key is not None and 0 < key <= MAX_TICKET_ID else None
+
+    async def _seen(self, who: ActorContext, ticket: Ticket) -> Seen | None:
+        """`visibility.seen_as`, asking Teams or Graph only when their word could make the ticket visible."""
+        customer = self.s.config.customer(ticket.customer_id)
+        viewer = Viewer(who.aad_id, who.tenant, staff=who.tenant in self.s.config.msp.tenants)
+        role = seen_as(viewer, customer)
+        if role is None and customer is not None and worth_asking(viewer, customer):
+            role = seen_as(viewer, customer, await self._vouched(who, customer, ticket))
+        if role is None or customer is None:
+            return None
+        return Seen(ticket, customer, Actor(who.actor_id, who.name, role))
+
+    async def _vouched(self, who: ActorContext, customer: Customer, ticket: Ticket) -> Vouched:
+        member = customer.engineers_from_channel and await self._in_support_channel(customer, who.service_url,
+                                                                                   who.mri)
+        return Vouched(support_team_member=member, escalation_contacts=await self._escalation_contacts(customer,
+                                                                                                      ticket))
+
+    async def _escalation_contacts(self, customer: Customer, ticket: Ticket) -> frozenset[str]:
+        """Team leads and managers over the customer's engineers and the ticket's assignee (Graph for unnamed ones)."""
+        managers = getattr(self.s.scheduler, "managers", None) or NoGraph()
+        people = sorted({*customer.engineers, *([ticket.assignee_id] if ticket.assignee_id else [])})
+        try:
+            chains = await asyncio.gather(*(contacts(role, customer, replace(ticket, assignee_id=person), managers)
+                                            for person in people for role in ESCALATION_ROLES))
+        except ConnectorError as exc:  # no Graph token: only the configured contacts count
+            log.warning("escalation contacts of %s not known: %s", customer.id, type(exc).__name__)
+            return frozenset()
+        return frozenset(person for chain in chains for person in chain)
 
     async def _in_support_channel(self, customer: Customer, service_url: str | None, user_mri: str | None) -> bool:
         binding = await self.s.conversations.binding(customer.id)
@@ -95,9 +184,10 @@ class TicketService:
         return await self.s.conversations.users(sorted({*customer.engineers, *others}))
 
     # -- acting --------------------------------------------------------------------------------------
-    async def act(self, *, customer: Customer, ticket_id: int, verb: str, actor: Actor, inputs: Mapping[str, Any],
-                  card_version: int | None, origin: str | None, tz: ZoneInfo) -> Outcome:
+    async def act(self, seen: Seen, *, verb: str, inputs: Mapping[str, Any], card_version: int | None,
+                  origin: str | None, tz: ZoneInfo) -> Outcome:
         """Apply one verb (or refuse it, changing nothing) and refresh the ticket everywhere else."""
+        customer, actor = seen.customer, seen.actor
         known = await self.people(customer, actor.id)
         engineers = engineer_names(customer, known)
         now = self.s.clock.now()
@@ -107,7 +197,7 @@ class TicketService:
                 return Refusal("That ticket belongs to another customer; nothing was changed.")
             return actions.decide(verb, state_of(ticket, events, engineers), actor, inputs, card_version)
 
-        ticket, decision = await self.s.tickets.transition(ticket_id, at=now, actor_id=actor.id,
+        ticket, decision = await self.s.tickets.transition(seen.ticket.id, at=now, actor_id=actor.id,
                                                            actor_name=actor.name, decide=decide)
         events = await self.s.tickets.events(ticket.id)
         if ticket.reporter_id not in known:
@@ -155,9 +245,9 @@ class TicketService:
             return False
         return True
 
-    async def snooze(self, *, customer: Customer, ticket: Ticket, actor: Actor, timer_key: str,
-                     minutes: int) -> str:
+    async def snooze(self, seen: Seen, *, timer_key: str, minutes: int) -> str:
         """Put a reminder off for 15 or 30 minutes (engineers only); it comes back unless the update is posted."""
+        ticket, actor = seen.ticket, seen.actor
         if actor.role != ENGINEER:
             return "Only the customer's engineers can snooze a reminder; nothing was changed."
         if minutes not in (15, 30):
@@ -178,6 +268,11 @@ class TicketService:
         return f"Snoozed for {minutes} minutes: I'll remind you again at {until.strftime('%H:%M')} UTC."
 
     # -- cards -------------------------------------------------------------------------------------------
+    async def card(self, seen: Seen, tz: ZoneInfo) -> Card:
+        """The ticket card as the actor may see it, in their role's view."""
+        events = await self.s.tickets.events(seen.ticket.id)
+        return await self.card_for(seen.customer, seen.ticket, events, seen.actor.role, tz)
+
     async def card_for(self, customer: Customer, ticket: Ticket, events: Sequence[Event], role: str | None,
                        tz: ZoneInfo, banner: str = "", known: Known | None = None) -> Card:
         """The ticket card in ``role``'s view; ``known`` (from `people`) saves looking the people up again."""
