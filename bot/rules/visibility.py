@@ -24,6 +24,9 @@ Decided edge cases:
 - MSP users in a channel bound to C, or in a ticket's own thread: the place grants nothing. They see C's tickets
   only as C's engineers or managers (for "support_channel_members", membership of C's support team is exactly what
   makes them engineers).
+- The card posted into a bound support channel is seen by that channel's members: Teams shows them the message
+  itself, so binding is the MSP admin's statement of who may see the customer's new tickets. Asking the bot about
+  the ticket there (`status` in the thread, a button on the card) still follows this rule.
 - Managers found through Graph see the tickets of the customers they are escalation contacts of: their chain over
   one of C's engineers or over the ticket's assignee (so a manager who took a ticket over keeps seeing it). A
   manager over another customer's engineers only sees nothing of C.
@@ -69,7 +72,7 @@ RULES: tuple[tuple[Rule, str], ...] = (
     (lambda v, c, x: v.staff and v.user_id in c.engineers, ENGINEER),
     (lambda v, c, x: v.staff and c.engineers_from_channel and x.support_team_member, ENGINEER),
     (lambda v, c, x: v.staff and v.user_id in configured_contacts(c) | x.escalation_contacts, MANAGER),
-    (lambda v, c, x: v.tenant is not None and v.tenant in c.tenants, REPORTER),
+    (lambda v, c, x: v.tenant in c.tenants, REPORTER),
 )
 """(who, the role they see the ticket in), first match wins."""
 

@@ -261,7 +261,7 @@ async def test_reminder_and_escalation_buttons_of_another_customer_read_like_an_
     assert await state_of(split, ticket) == before
 
 
-@pytest.mark.parametrize("raw_id", [True, -1, 0, 2**63, "1e3", "١", [1], {"id": 1}, None, "9" * 40])
+@pytest.mark.parametrize("raw_id", [True, 2**63, "١", "9" * 40])
 async def test_odd_ticket_ids_name_no_ticket(split: Running, raw_id: Any) -> None:
     await open_ticket(split, B_REPORT)
     received = await press(split, Person(ENGINEER_A, "Eng Alpha", MSP_TENANT), raw_id, v.REFRESH)
