@@ -18,7 +18,8 @@ from bot.config import Customer
 from bot.routing import Incoming, route
 from bot.services import CUSTOMER_KEY, TENANT_KEY, Services, card_message
 from bot.store.conversations import Binding
-from bot.ticket_service import ActorContext, InThread, Seen, TicketService, ticket_id
+from bot.ticket_gate import ActorContext, InThread, Seen, TicketGate, ticket_id
+from bot.ticket_service import TicketService
 from bot.ticket_views import STATUS_TEXT, soonest_deadline
 from bot.ticketing import open_ticket
 from dialogs import intake
@@ -60,6 +61,7 @@ class FaultlineBot:
         self.s = services
         self.intake_state = services.state.create_property("intake")
         self.tickets = TicketService(services)
+        self.gate = TicketGate(services)
 
     async def on_turn(self, context: TurnContext) -> None:
         incoming = await self._incoming(context)
@@ -162,7 +164,7 @@ class FaultlineBot:
 
     async def _on_card_action(self, context: TurnContext, incoming: Incoming) -> None:
         verb, data = card_action(context.activity.value)
-        seen = await self.tickets.visible_ticket(self._who(context), ticket_id(data.get("ticket")))
+        seen = await self.gate.visible_ticket(self._who(context), ticket_id(data.get("ticket")))
         if seen is None:
             await self._invoke_reply(context, message=NOT_FOUND_BY_CARD)
             return
@@ -206,18 +208,18 @@ class FaultlineBot:
         """The named ticket, else this thread's, else the sender's only open one — of those they may see."""
         who = self._who(context)
         if reference:
-            return await self.tickets.visible_ticket(who, reference)
-        in_thread = await self.tickets.visible_ticket(who, InThread(context.activity.conversation.id))
+            return await self.gate.visible_ticket(who, reference)
+        in_thread = await self.gate.visible_ticket(who, InThread(context.activity.conversation.id))
         if in_thread is not None:
             return in_thread
-        mine = await self.tickets.visible_open(who)
+        mine = await self.gate.visible_open(who)
         return mine[0] if len(mine) == 1 else None
 
     async def _ticket_list(self, context: TurnContext) -> str:
         """My open tickets, soonest deadline first."""
         now = self.s.clock.now()
         rows = []
-        for seen in await self.tickets.visible_open(self._who(context)):
+        for seen in await self.gate.visible_open(self._who(context)):
             ticket = seen.ticket
             due, label = soonest_deadline(ticket, await self.s.tickets.events(ticket.id), now)
             when = f"{label} due {local_time(due, user_zone(context.activity, seen.customer), now)}" if due else \

@@ -1,17 +1,13 @@
-"""Working a ticket: find it only through the visibility gate, apply the verb, then show every conversation the result.
+"""Working a ticket: authorise the actor on the server, apply the verb, then show every conversation the result.
 
-Every read of a ticket for a person goes through `TicketService.visible_ticket` (or `visible_open` for lists),
-which answers None alike for an unknown ticket and for one the person may not see (`bot.rules.visibility`). The
-verbs, snooze and the card for a person take the `Seen` it returns, so there is no way to act on or show a ticket
-to someone without passing the gate.
+What serves a person takes a `Seen` (a ticket that passed the visibility gate, `bot.ticket_gate`), never an id.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,59 +18,13 @@ from bot import actions
 from bot.actions import ENGINEER, REPORTER, Actor, Change, Refusal
 from bot.config import Customer
 from bot.connector import ConnectorError
-from bot.reminders.people import NoGraph, contacts
 from bot.reminders.plan import REMINDER_SNOOZED, UPDATE_TARGET, PlannedTimer
-from bot.rules.visibility import Viewer, Vouched, seen_as, worth_asking
 from bot.services import Services
 from bot.store.tickets import Event, Ticket
+from bot.ticket_gate import Seen
 from bot.ticket_views import clock_of, controls_of, state_of, ticket_view
 
 log = logging.getLogger("faultline.tickets")
-MAX_TICKET_ID = 2**31 - 1
-"""Ticket ids beyond the database's integer name no ticket (rather than failing the query)."""
-ESCALATION_ROLES = ("team_lead", "manager", "duty_manager")
-
-
-@dataclass(frozen=True)
-class ActorContext:
-    """Who sent the activity, as Teams authenticated them."""
-
-    aad_id: str  # Entra object id; "" when Teams sent none
-    mri: str | None  # Teams user id ("29:…")
-    name: str
-    tenant: str | None
-    service_url: str | None
-
-    @property
-    def actor_id(self) -> str:
-        return self.aad_id or self.mri or ""
-
-
-@dataclass(frozen=True)
-class InThread:
-    """The ticket whose card started this channel thread."""
-
-    conversation_id: str
-
-
-TicketKey = int | str | InThread
-"""How a person names a ticket: its id (card data), its reference (typed), or the thread they type in."""
-
-
-@dataclass(frozen=True)
-class Seen:
-    """A ticket the actor may see, its customer, and the actor in the role they see it in."""
-
-    ticket: Ticket
-    customer: Customer
-    actor: Actor
-
-
-def ticket_id(raw: Any) -> int | None:
-    """A ticket id from a card's data (an integer, or its ASCII digits); anything else names no ticket."""
-    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 10:
-        return int(raw)
-    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
 
 
 @dataclass(frozen=True)
@@ -121,63 +71,6 @@ def _verdict(ticket: Ticket, events: Sequence[Event], kind: str, now: Any) -> st
 class TicketService:
     def __init__(self, services: Services) -> None:
         self.s = services
-
-    # -- who sees what: the one gate ------------------------------------------------------------
-    async def visible_ticket(self, who: ActorContext, key: TicketKey | None) -> Seen | None:
-        """The ticket ``key`` names, as ``who`` sees it; None alike when there is none and when it is not theirs."""
-        ticket = await self._find(key)
-        return await self._seen(who, ticket) if ticket is not None else None
-
-    async def visible_open(self, who: ActorContext) -> list[Seen]:
-        """Open tickets assigned to ``who`` (the MSP's side) or reported by them (a customer's), that they may see."""
-        staff = self.s.config.customer_for_tenant(who.tenant) is None
-        mine = await self.s.tickets.open_tickets(**{"assignee_id" if staff else "reporter_id": who.actor_id})
-        found = [await self._seen(who, ticket) for ticket in mine]
-        return [seen for seen in found if seen is not None]
-
-    async def _find(self, key: TicketKey | None) -> Ticket | None:
-        if isinstance(key, InThread):
-            return await self.s.tickets.by_channel_thread(key.conversation_id)
-        if isinstance(key, str):
-            return await self.s.tickets.by_reference(key.upper())
-        return await self.s.tickets.get(key) if key is not None and 0 < key <= MAX_TICKET_ID else None
-
-    async def _seen(self, who: ActorContext, ticket: Ticket) -> Seen | None:
-        """`visibility.seen_as`, asking Teams or Graph only when their word could make the ticket visible."""
-        customer = self.s.config.customer(ticket.customer_id)
-        viewer = Viewer(who.aad_id, who.tenant, staff=who.tenant in self.s.config.msp.tenants)
-        role = seen_as(viewer, customer)
-        if role is None and customer is not None and worth_asking(viewer, customer):
-            role = seen_as(viewer, customer, await self._vouched(who, customer, ticket))
-        if role is None or customer is None:
-            return None
-        return Seen(ticket, customer, Actor(who.actor_id, who.name, role))
-
-    async def _vouched(self, who: ActorContext, customer: Customer, ticket: Ticket) -> Vouched:
-        member = customer.engineers_from_channel and await self._in_support_channel(customer, who.service_url,
-                                                                                   who.mri)
-        return Vouched(support_team_member=member, escalation_contacts=await self._escalation_contacts(customer,
-                                                                                                      ticket))
-
-    async def _escalation_contacts(self, customer: Customer, ticket: Ticket) -> frozenset[str]:
-        """Team leads and managers over the customer's engineers and the ticket's assignee (Graph for unnamed ones)."""
-        managers = getattr(self.s.scheduler, "managers", None) or NoGraph()
-        people = sorted({*customer.engineers, *([ticket.assignee_id] if ticket.assignee_id else [])})
-        try:
-            chains = await asyncio.gather(*(contacts(role, customer, replace(ticket, assignee_id=person), managers)
-                                            for person in people for role in ESCALATION_ROLES))
-        except ConnectorError as exc:  # no Graph token: only the configured contacts count
-            log.warning("escalation contacts of %s not known: %s", customer.id, type(exc).__name__)
-            return frozenset()
-        return frozenset(person for chain in chains for person in chain)
-
-    async def _in_support_channel(self, customer: Customer, service_url: str | None, user_mri: str | None) -> bool:
-        binding = await self.s.conversations.binding(customer.id)
-        team = binding.team_id if binding else (customer.support_channel.team_id if customer.support_channel else None)
-        url = binding.service_url if binding else service_url
-        if not team or not url or not user_mri:
-            return False
-        return await self.s.connector.is_member(url, team, user_mri)
 
     async def people(self, customer: Customer, *others: str) -> Known:
         """Teams id and name of the customer's engineers (and ``others``) as Teams last told us: one query."""

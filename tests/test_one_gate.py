@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FINDERS = {"get", "by_reference", "by_channel_thread", "open_tickets"}
-GATE_AND_MACHINERY = {"bot/ticket_service.py", "bot/store", "bot/reminders"}
+GATE_AND_MACHINERY = {"bot/ticket_gate.py", "bot/store", "bot/reminders"}
 """The gate itself, the store, and the scheduler (which acts for the clock, never for a person)."""
 
 
@@ -31,7 +31,7 @@ def test_only_the_visibility_gate_finds_tickets_for_people() -> None:
                 continue
             if lines := ticket_finds(path):
                 offenders[relative] = lines
-    assert not offenders, f"find tickets through TicketService.visible_ticket / visible_open instead: {offenders}"
+    assert not offenders, f"find tickets through TicketGate.visible_ticket / visible_open instead: {offenders}"
 
 
 def test_the_gate_checker_sees_a_direct_read(tmp_path: Path) -> None:
