@@ -30,6 +30,8 @@ Decided edge cases:
 - Managers found through Graph see the tickets of the customers they are escalation contacts of: their chain over
   one of C's engineers or over the ticket's assignee (so a manager who took a ticket over keeps seeing it). A
   manager over another customer's engineers only sees nothing of C.
+- Being a ticket's assignee or reporter grants nothing by itself: an engineer dropped from C's file stops seeing
+  C's tickets, those still assigned to them included; a reporter's id arriving from another tenant sees nothing.
 - A ticket whose customer has left the configuration is seen by nobody.
 """
 
