@@ -13,13 +13,12 @@ from botbuilder.schema import Activity
 from adaptive_cards import verbs
 from adaptive_cards.cards import welcome_card
 from adaptive_cards.format import local_time
-from bot.actions import Actor
 from bot.commands import parse_command
 from bot.config import Customer
 from bot.routing import Incoming, route
 from bot.services import CUSTOMER_KEY, TENANT_KEY, Services, card_message
 from bot.store.conversations import Binding
-from bot.store.tickets import Ticket
+from bot.ticket_gate import ActorContext, InThread, Seen, TicketGate, ticket_id
 from bot.ticket_service import TicketService
 from bot.ticket_views import STATUS_TEXT, soonest_deadline
 from bot.ticketing import open_ticket
@@ -32,6 +31,18 @@ HELP_TEXT = (
     "You can also ask a question (“how do I …?”) or request a change (“please add …”): those get their own "
     "targets. While reporting, say “cancel”, “start over” or “help” at any time."
 )
+NOT_FOUND_BY_CARD = "That ticket could not be found; nothing was changed."
+NOT_FOUND_BY_TEXT = ("Which ticket? Name it, for example “update ACME-000123 engineer on the way”, or type the "
+                     "command in the ticket's own thread. Nothing was changed.")
+"""The answers for a ticket that does not exist — and, word for word, for one the sender may not see."""
+
+
+def card_action(value: Any) -> tuple[str, dict[str, Any]]:
+    """The verb and data of an adaptiveCard/action invoke's value (empty when the shape is not a card action's)."""
+    action = value.get("action") if isinstance(value, dict) else None
+    action = action if isinstance(action, dict) else {}
+    data = action.get("data")
+    return str(action.get("verb") or ""), data if isinstance(data, dict) else {}
 
 
 def user_zone(activity: Activity, customer: Customer | None) -> ZoneInfo:
@@ -50,6 +61,7 @@ class FaultlineBot:
         self.s = services
         self.intake_state = services.state.create_property("intake")
         self.tickets = TicketService(services)
+        self.gate = TicketGate(services)
 
     async def on_turn(self, context: TurnContext) -> None:
         incoming = await self._incoming(context)
@@ -143,49 +155,31 @@ class FaultlineBot:
         await self._apply(context, intake.step(dict(state), intake.Turn(incoming.text, value),
                                                self._intake_context(context)))
 
-    # -- working tickets ------------------------------------------------------------------------
-    def _actor(self, context: TurnContext, role: str | None) -> Actor:
-        sender = context.activity.from_property
-        return Actor(sender.aad_object_id or sender.id, sender.name or "Someone", role)
-
-    async def _role(self, context: TurnContext, customer: Customer) -> str | None:
-        sender = context.activity.from_property
-        return await self.tickets.role_of(customer, sender.aad_object_id or "", context.turn_state.get(TENANT_KEY),
-                                          context.activity.service_url, sender.id)
+    # -- working tickets: every ticket is found through the visibility gate -------------------------
+    def _who(self, context: TurnContext) -> ActorContext:
+        activity = context.activity
+        sender = activity.from_property
+        return ActorContext(aad_id=sender.aad_object_id or "", mri=sender.id, name=sender.name or "Someone",
+                            tenant=context.turn_state.get(TENANT_KEY), service_url=activity.service_url)
 
     async def _on_card_action(self, context: TurnContext, incoming: Incoming) -> None:
-        action = (context.activity.value or {}).get("action") or {}
-        data = action.get("data") or {}
-        ticket = await self._ticket_by_id(data.get("ticket"))
-        customer = self.s.config.customer(ticket.customer_id) if ticket else None
-        if ticket is None or customer is None:
-            await self._invoke_reply(context, message="That ticket could not be found; nothing was changed.")
+        verb, data = card_action(context.activity.value)
+        seen = await self.gate.visible_ticket(self._who(context), ticket_id(data.get("ticket")))
+        if seen is None:
+            await self._invoke_reply(context, message=NOT_FOUND_BY_CARD)
             return
-        role = await self._role(context, customer)
-        tz = user_zone(context.activity, customer)
-        if action.get("verb") == verbs.SNOOZE:
+        tz = user_zone(context.activity, seen.customer)
+        if verb == verbs.SNOOZE:
             minutes = data.get("minutes")
-            message = await self.tickets.snooze(customer=customer, ticket=ticket, actor=self._actor(context, role),
-                                                timer_key=str(data.get("timer", "")),
-                                                minutes=minutes if isinstance(minutes, int) else 0)
-            await self._invoke_reply(context, message=message)
-            return
-        if action.get("verb") == verbs.REFRESH:
-            card = await self.tickets.card_for(customer, ticket, await self.s.tickets.events(ticket.id), role, tz)
+            await self._invoke_reply(context, message=await self.tickets.snooze(
+                seen, timer_key=str(data.get("timer", "")), minutes=minutes if isinstance(minutes, int) else 0))
+        elif verb == verbs.REFRESH:
+            await self._invoke_reply(context, card=await self.tickets.card(seen, tz))
         else:
             version = data.get("version")
-            outcome = await self.tickets.act(
-                customer=customer, ticket_id=ticket.id, verb=str(action.get("verb")), actor=self._actor(context, role),
-                inputs=data, card_version=version if isinstance(version, int) else None,
-                origin=context.activity.conversation.id, tz=tz)
-            card = outcome.card
-        await self._invoke_reply(context, card=card)
-
-    async def _ticket_by_id(self, raw: Any) -> Ticket | None:
-        try:
-            return await self.s.tickets.get(int(raw))
-        except (TypeError, ValueError):
-            return None
+            outcome = await self.tickets.act(seen, verb=verb, inputs=data, origin=context.activity.conversation.id,
+                                             card_version=version if isinstance(version, int) else None, tz=tz)
+            await self._invoke_reply(context, card=outcome.card)
 
     async def _invoke_reply(self, context: TurnContext, card: dict[str, Any] | None = None, message: str = "") -> None:
         body = ({"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": card} if card else
@@ -198,51 +192,38 @@ class FaultlineBot:
         if command.word == "tickets":
             await context.send_activity(await self._ticket_list(context))
             return
-        ticket = await self._ticket_for(context, command.reference)
-        customer = self.s.config.customer(ticket.customer_id) if ticket else None
-        if ticket is None or customer is None:
-            await context.send_activity("Which ticket? Name it, for example “update ACME-000123 engineer on the way”, "
-                                        "or type the command in the ticket's own thread. Nothing was changed.")
+        seen = await self._ticket_for(context, command.reference)
+        if seen is None:
+            await context.send_activity(NOT_FOUND_BY_TEXT)
             return
-        role = await self._role(context, customer)
-        tz = user_zone(context.activity, customer)
+        tz = user_zone(context.activity, seen.customer)
         if command.verb is None:  # status
-            card = await self.tickets.card_for(customer, ticket, await self.s.tickets.events(ticket.id), role, tz)
-            await context.send_activity(card_message(card))
+            await context.send_activity(card_message(await self.tickets.card(seen, tz)))
             return
-        outcome = await self.tickets.act(customer=customer, ticket_id=ticket.id, verb=command.verb,
-                                         actor=self._actor(context, role), inputs=command.inputs, card_version=None,
+        outcome = await self.tickets.act(seen, verb=command.verb, inputs=command.inputs, card_version=None,
                                          origin=None, tz=tz)
         await context.send_activity(card_message(outcome.card, outcome.message))
 
-    async def _ticket_for(self, context: TurnContext, reference: str | None) -> Ticket | None:
-        """The named ticket, else this thread's, else the sender's only open one."""
+    async def _ticket_for(self, context: TurnContext, reference: str | None) -> Seen | None:
+        """The named ticket, else this thread's, else the sender's only open one — of those they may see."""
+        who = self._who(context)
         if reference:
-            return await self.s.tickets.by_reference(reference)
-        in_thread = await self.s.tickets.by_channel_thread(context.activity.conversation.id)
+            return await self.gate.visible_ticket(who, reference)
+        in_thread = await self.gate.visible_ticket(who, InThread(context.activity.conversation.id))
         if in_thread is not None:
             return in_thread
-        mine = await self._mine(context)
+        mine = await self.gate.visible_open(who)
         return mine[0] if len(mine) == 1 else None
-
-    async def _mine(self, context: TurnContext) -> list[Ticket]:
-        sender = context.activity.from_property
-        me = sender.aad_object_id or sender.id
-        if context.turn_state.get(CUSTOMER_KEY) is None:  # the MSP's side: tickets assigned to me
-            return await self.s.tickets.open_tickets(assignee_id=me)
-        return await self.s.tickets.open_tickets(reporter_id=me)
 
     async def _ticket_list(self, context: TurnContext) -> str:
         """My open tickets, soonest deadline first."""
         now = self.s.clock.now()
         rows = []
-        for ticket in await self._mine(context):
-            customer = self.s.config.customer(ticket.customer_id)
-            if customer is None:
-                continue
+        for seen in await self.gate.visible_open(self._who(context)):
+            ticket = seen.ticket
             due, label = soonest_deadline(ticket, await self.s.tickets.events(ticket.id), now)
-            tz = user_zone(context.activity, customer)
-            when = f"{label} due {local_time(due, tz, now)}" if due else "no deadline running"
+            when = f"{label} due {local_time(due, user_zone(context.activity, seen.customer), now)}" if due else \
+                "no deadline running"
             rows.append((due or datetime.max.replace(tzinfo=UTC), f"- {ticket.reference} · {ticket.priority or '–'} · "
                                                                   f"{STATUS_TEXT.get(ticket.status)} · {when}"))
         if not rows:

@@ -1,4 +1,7 @@
-"""Working a ticket: authorise the actor on the server, apply the verb, then show every conversation the result."""
+"""Working a ticket: authorise the actor on the server, apply the verb, then show every conversation the result.
+
+What serves a person takes a `Seen` (a ticket that passed the visibility gate, `bot.ticket_gate`), never an id.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +15,13 @@ from zoneinfo import ZoneInfo
 from adaptive_cards.cards import Card, ticket_card
 from adaptive_cards.ticket_actions import engineer_actions, reporter_actions, with_view
 from bot import actions
-from bot.actions import ENGINEER, MANAGER, REPORTER, Actor, Change, Refusal
+from bot.actions import ENGINEER, REPORTER, Actor, Change, Refusal
 from bot.config import Customer
 from bot.connector import ConnectorError
 from bot.reminders.plan import REMINDER_SNOOZED, UPDATE_TARGET, PlannedTimer
 from bot.services import Services
 from bot.store.tickets import Event, Ticket
+from bot.ticket_gate import Seen
 from bot.ticket_views import clock_of, controls_of, state_of, ticket_view
 
 log = logging.getLogger("faultline.tickets")
@@ -68,36 +72,15 @@ class TicketService:
     def __init__(self, services: Services) -> None:
         self.s = services
 
-    # -- who is acting -------------------------------------------------------------------------
-    async def role_of(self, customer: Customer, aad_id: str, tenant: str | None, service_url: str | None,
-                      user_mri: str | None) -> str | None:
-        """Engineer, reporter or nobody — decided here, whatever the card's data says."""
-        if aad_id in customer.engineers:
-            return ENGINEER
-        escalation = customer.escalation
-        if aad_id and aad_id in (escalation.team_lead, escalation.manager, escalation.duty_manager):
-            return MANAGER
-        if customer.engineers_from_channel and tenant in self.s.config.msp.tenants and \
-                await self._in_support_channel(customer, service_url, user_mri):
-            return ENGINEER
-        return REPORTER if tenant in customer.tenants else None
-
-    async def _in_support_channel(self, customer: Customer, service_url: str | None, user_mri: str | None) -> bool:
-        binding = await self.s.conversations.binding(customer.id)
-        team = binding.team_id if binding else (customer.support_channel.team_id if customer.support_channel else None)
-        url = binding.service_url if binding else service_url
-        if not team or not url or not user_mri:
-            return False
-        return await self.s.connector.is_member(url, team, user_mri)
-
     async def people(self, customer: Customer, *others: str) -> Known:
         """Teams id and name of the customer's engineers (and ``others``) as Teams last told us: one query."""
         return await self.s.conversations.users(sorted({*customer.engineers, *others}))
 
     # -- acting --------------------------------------------------------------------------------------
-    async def act(self, *, customer: Customer, ticket_id: int, verb: str, actor: Actor, inputs: Mapping[str, Any],
-                  card_version: int | None, origin: str | None, tz: ZoneInfo) -> Outcome:
+    async def act(self, seen: Seen, *, verb: str, inputs: Mapping[str, Any], card_version: int | None,
+                  origin: str | None, tz: ZoneInfo) -> Outcome:
         """Apply one verb (or refuse it, changing nothing) and refresh the ticket everywhere else."""
+        customer, actor = seen.customer, seen.actor
         known = await self.people(customer, actor.id)
         engineers = engineer_names(customer, known)
         now = self.s.clock.now()
@@ -107,7 +90,7 @@ class TicketService:
                 return Refusal("That ticket belongs to another customer; nothing was changed.")
             return actions.decide(verb, state_of(ticket, events, engineers), actor, inputs, card_version)
 
-        ticket, decision = await self.s.tickets.transition(ticket_id, at=now, actor_id=actor.id,
+        ticket, decision = await self.s.tickets.transition(seen.ticket.id, at=now, actor_id=actor.id,
                                                            actor_name=actor.name, decide=decide)
         events = await self.s.tickets.events(ticket.id)
         if ticket.reporter_id not in known:
@@ -155,9 +138,9 @@ class TicketService:
             return False
         return True
 
-    async def snooze(self, *, customer: Customer, ticket: Ticket, actor: Actor, timer_key: str,
-                     minutes: int) -> str:
+    async def snooze(self, seen: Seen, *, timer_key: str, minutes: int) -> str:
         """Put a reminder off for 15 or 30 minutes (engineers only); it comes back unless the update is posted."""
+        ticket, actor = seen.ticket, seen.actor
         if actor.role != ENGINEER:
             return "Only the customer's engineers can snooze a reminder; nothing was changed."
         if minutes not in (15, 30):
@@ -178,6 +161,11 @@ class TicketService:
         return f"Snoozed for {minutes} minutes: I'll remind you again at {until.strftime('%H:%M')} UTC."
 
     # -- cards -------------------------------------------------------------------------------------------
+    async def card(self, seen: Seen, tz: ZoneInfo) -> Card:
+        """The ticket card as the actor may see it, in their role's view."""
+        events = await self.s.tickets.events(seen.ticket.id)
+        return await self.card_for(seen.customer, seen.ticket, events, seen.actor.role, tz)
+
     async def card_for(self, customer: Customer, ticket: Ticket, events: Sequence[Event], role: str | None,
                        tz: ZoneInfo, banner: str = "", known: Known | None = None) -> Card:
         """The ticket card in ``role``'s view; ``known`` (from `people`) saves looking the people up again."""

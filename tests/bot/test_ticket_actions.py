@@ -169,10 +169,9 @@ REPORTER_VERBS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-WRONG_USERS = [
-    *((verb, inputs, user, MSP_TENANT if user == OUTSIDER else MAINTEL_TENANT, "engineers")
-      for verb, inputs in ENGINEER_VERBS for user in (REPORTER, OUTSIDER)),
-    *((verb, inputs, user, MSP_TENANT, "users") for verb, inputs in REPORTER_VERBS for user in (ENGINEER_A, OUTSIDER)),
+WRONG_USERS = [  # people who may see the ticket but not do this (for outsiders it does not exist: test_visibility)
+    *((verb, inputs, REPORTER, MAINTEL_TENANT, "engineers") for verb, inputs in ENGINEER_VERBS),
+    *((verb, inputs, ENGINEER_A, MSP_TENANT, "users") for verb, inputs in REPORTER_VERBS),
 ]
 
 
@@ -197,10 +196,11 @@ async def test_another_customers_user_cannot_touch_the_ticket(faultline: Running
     assert await kinds(faultline, ticket) == ["opened"]
 
 
-async def test_a_refused_action_shows_the_read_only_view_to_outsiders(faultline: Running) -> None:
+async def test_an_outsider_in_the_msp_tenant_is_told_the_ticket_does_not_exist(faultline: Running) -> None:
     ticket = await open_ticket(faultline)
     answer = await invoke(faultline, ticket, v.ACKNOWLEDGE, user=OUTSIDER)
-    assert button_verbs(answer["value"]) == set()
+    assert answer["value"] == "That ticket could not be found; nothing was changed."
+    assert await kinds(faultline, ticket) == ["opened"]
 
 
 @pytest.mark.parametrize(("verb", "inputs", "reason"), [
@@ -404,8 +404,8 @@ async def test_engineers_can_be_the_members_of_the_support_channel(tmp_path: Pat
         running = Running(str(server.make_url("/")), connector, service_url, SteppableClock(START), db, session,
                           server)
         ticket = await open_ticket(running)
-        refused = await invoke(running, ticket, v.ACKNOWLEDGE, user=ENGINEER_A)
-        assert "Only the customer's engineers" in shown(refused)
+        refused = await invoke(running, ticket, v.ACKNOWLEDGE, user=ENGINEER_A)  # not a member: no such ticket
+        assert refused["value"] == "That ticket could not be found; nothing was changed."
         accepted = await invoke(running, ticket, v.ACKNOWLEDGE, user=ENGINEER_B)
         assert "Acknowledged by Eng Bravo" in shown(accepted)
         asked = [c.path for c in connector.calls if c.method == "GET" and "/members/" in c.path]

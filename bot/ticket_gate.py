@@ -1,0 +1,133 @@
+"""The visibility gate: every read of a ticket for a person goes through `TicketGate`.
+
+`visible_ticket` (one ticket, by id, reference or thread) and `visible_open` (a person's list) answer None — or
+leave the ticket out — alike for a ticket that does not exist and for one the person may not see
+(`bot.rules.visibility`). What acts on or shows a ticket for a person (`TicketService.act`, `snooze`, `card`)
+takes the `Seen` they return, so no path can skip the gate without a type error, and `tests/test_one_gate.py`
+fails if code outside it reads tickets from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.actions import Actor
+from bot.config import Customer
+from bot.connector import ConnectorError
+from bot.reminders.people import NoGraph, contacts
+from bot.rules.visibility import Viewer, Vouched, seen_as, worth_asking
+from bot.services import Services
+from bot.store.tickets import Ticket
+
+log = logging.getLogger("faultline.visibility")
+MAX_TICKET_ID = 2**31 - 1
+"""Ticket ids beyond the database's integer name no ticket (rather than failing the query)."""
+ESCALATION_ROLES = ("team_lead", "manager", "duty_manager")
+
+
+@dataclass(frozen=True)
+class ActorContext:
+    """Who sent the activity, as Teams authenticated them."""
+
+    aad_id: str  # Entra object id; "" when Teams sent none
+    mri: str | None  # Teams user id ("29:…")
+    name: str
+    tenant: str | None
+    service_url: str | None
+
+    @property
+    def actor_id(self) -> str:
+        return self.aad_id or self.mri or ""
+
+
+@dataclass(frozen=True)
+class InThread:
+    """The ticket whose card started this channel thread."""
+
+    conversation_id: str
+
+
+TicketKey = int | str | InThread
+"""How a person names a ticket: its id (card data), its reference (typed), or the thread they type in."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A ticket the actor may see, its customer, and the actor in the role they see it in."""
+
+    ticket: Ticket
+    customer: Customer
+    actor: Actor
+
+
+def ticket_id(raw: Any) -> int | None:
+    """A ticket id from a card's data (an integer, or its ASCII digits); anything else names no ticket."""
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 10:
+        return int(raw)
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+
+
+class TicketGate:
+    """Finds tickets for a person: only those they may see, and in the role they see them in."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    async def visible_ticket(self, who: ActorContext, key: TicketKey | None) -> Seen | None:
+        """The ticket ``key`` names, as ``who`` sees it; None alike when there is none and when it is not theirs."""
+        ticket = await self._find(key)
+        return await self._seen(who, ticket) if ticket is not None else None
+
+    async def visible_open(self, who: ActorContext) -> list[Seen]:
+        """Open tickets assigned to ``who`` (the MSP's side) or reported by them (a customer's), that they may see."""
+        staff = self.s.config.customer_for_tenant(who.tenant) is None
+        mine = await self.s.tickets.open_tickets(**{"assignee_id" if staff else "reporter_id": who.actor_id})
+        found = [await self._seen(who, ticket) for ticket in mine]
+        return [seen for seen in found if seen is not None]
+
+    async def _find(self, key: TicketKey | None) -> Ticket | None:
+        if isinstance(key, InThread):
+            return await self.s.tickets.by_channel_thread(key.conversation_id)
+        if isinstance(key, str):
+            return await self.s.tickets.by_reference(key.upper())
+        return await self.s.tickets.get(key) if key is not None and 0 < key <= MAX_TICKET_ID else None
+
+    async def _seen(self, who: ActorContext, ticket: Ticket) -> Seen | None:
+        """`visibility.seen_as`, asking Teams or Graph only when their word could make the ticket visible."""
+        customer = self.s.config.customer(ticket.customer_id)
+        viewer = Viewer(who.aad_id, who.tenant, staff=who.tenant in self.s.config.msp.tenants)
+        role = seen_as(viewer, customer)
+        if role is None and customer is not None and worth_asking(viewer, customer):
+            role = seen_as(viewer, customer, await self._vouched(who, customer, ticket))
+        if role is None or customer is None:
+            return None
+        return Seen(ticket, customer, Actor(who.actor_id, who.name, role))
+
+    async def _vouched(self, who: ActorContext, customer: Customer, ticket: Ticket) -> Vouched:
+        member = customer.engineers_from_channel and await self._in_support_channel(customer, who.service_url,
+                                                                                   who.mri)
+        return Vouched(support_team_member=member, escalation_contacts=await self._escalation_contacts(customer,
+                                                                                                      ticket))
+
+    async def _escalation_contacts(self, customer: Customer, ticket: Ticket) -> frozenset[str]:
+        """Team leads and managers over the customer's engineers and the ticket's assignee (Graph for unnamed ones)."""
+        managers = getattr(self.s.scheduler, "managers", None) or NoGraph()
+        people = sorted({*customer.engineers, *([ticket.assignee_id] if ticket.assignee_id else [])})
+        try:
+            chains = await asyncio.gather(*(contacts(role, customer, replace(ticket, assignee_id=person), managers)
+                                            for person in people for role in ESCALATION_ROLES))
+        except ConnectorError as exc:  # no Graph token: only the configured contacts count
+            log.warning("escalation contacts of %s not known: %s", customer.id, type(exc).__name__)
+            return frozenset()
+        return frozenset(person for chain in chains for person in chain)
+
+    async def _in_support_channel(self, customer: Customer, service_url: str | None, user_mri: str | None) -> bool:
+        binding = await self.s.conversations.binding(customer.id)
+        team = binding.team_id if binding else (customer.support_channel.team_id if customer.support_channel else None)
+        url = binding.service_url if binding else service_url
+        if not team or not url or not user_mri:
+            return False
+        return await self.s.connector.is_member(url, team, user_mri)
