@@ -19,9 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from reports.facts import clock_events
-from reports.model import EXCLUDED_EVENT, Period, ReportTicket, local_midnight
-from sla.clock import _history
+from reports.facts import TicketFacts
+from reports.model import Period, local_midnight
 
 Span = tuple[datetime, datetime]
 NOT_DEFINED = "not defined: the contract sets no availability measure"
@@ -110,12 +109,10 @@ def _subtract(span: Span, holes: Sequence[Span]) -> list[Span]:
     return pieces
 
 
-def outage_spans(ticket: ReportTicket, as_of: datetime, holds_excluded: bool) -> list[Span]:
+def outage_spans(facts: TicketFacts, as_of: datetime, holds_excluded: bool) -> list[Span]:
     """The ticket's unavailable time: reported → restored, less its holds when they are excluded."""
-    history = _history(clock_events(ticket), as_of)
-    end = history.completion("restoration") or as_of
-    holes = [(start, stop or as_of) for start, stop in history.pauses] if holds_excluded else []
-    return _subtract((ticket.reported_at, end), holes)
+    holes = [(start, stop or as_of) for start, stop in facts.holds] if holds_excluded else []
+    return _subtract((facts.ticket.reported_at, facts.restored_at or as_of), holes)
 
 
 def merged_minutes(spans: Sequence[Span], window: Span) -> int:
@@ -129,9 +126,8 @@ def merged_minutes(spans: Sequence[Span], window: Span) -> int:
     return int(total.total_seconds() // 60)
 
 
-def _counted(ticket: ReportTicket, priority: str | None, definition: Definition) -> bool:
-    excluded = any(e.kind == EXCLUDED_EVENT for e in ticket.events)
-    return priority in definition.priorities and not excluded
+def _counted(facts: TicketFacts, definition: Definition) -> bool:
+    return facts.priority in definition.priorities and facts.excluded is None
 
 
 def _figure(measure: Measure, window: Period, spans: Sequence[Span], as_of: datetime) -> Availability:
@@ -141,14 +137,14 @@ def _figure(measure: Measure, window: Period, spans: Sequence[Span], as_of: date
                         merged_minutes(spans, (window.start, until)), measure.objective)
 
 
-def availability(policy_id: str, tickets: Sequence[tuple[ReportTicket, str | None]], period: Period,
+def availability(policy_id: str, tickets: Sequence[TicketFacts], period: Period,
                  as_of: datetime, commencement: date | None) -> AvailabilityReport:
-    """Availability figures for a contract; ``tickets`` pairs each ticket with its priority at ``as_of``."""
+    """Availability figures for a contract over the tickets' facts (their priority is the one at ``as_of``)."""
     definition = DEFINITIONS.get(policy_id)
     if definition is None:
         return AvailabilityReport((), NOT_DEFINED)
-    spans = [span for ticket, priority in tickets if _counted(ticket, priority, definition)
-             for span in outage_spans(ticket, as_of, definition.holds_excluded)]
+    spans = [span for facts in tickets if _counted(facts, definition)
+             for span in outage_spans(facts, as_of, definition.holds_excluded)]
     figures, note = [], ""
     for measure in definition.measures:
         if measure.annual and commencement is None:

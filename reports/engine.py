@@ -66,7 +66,8 @@ def build_report(customer: str, policy: Policy, tickets: Sequence[ReportTicket],
     as_of = require_aware(as_of)
     facts: list[TicketFacts] = [ticket_facts(t, as_of) for t in tickets if period.contains(t.reported_at)]
     priorities = (*policy.priority_ids, NO_PRIORITY)
-    outages = [(f.ticket, f.priority) for f in facts] + _others(tickets, period, as_of)
+    outages = facts + [ticket_facts(t, as_of) for t in tickets
+                       if not period.contains(t.reported_at) and t.reported_at <= as_of]
     return SlaReport(
         customer=customer, policy_id=policy.id, policy_name=policy.name, period=period, as_of=as_of,
         tickets=len(facts), targets=target_rows(facts, priorities), mtta=mtta(facts), mttr=mttr(facts),
@@ -80,9 +81,3 @@ def build_report(customer: str, policy: Policy, tickets: Sequence[ReportTicket],
         availability=availability(policy.id, outages, period, as_of, commencement),
     )
 
-
-def _others(tickets: Sequence[ReportTicket], period: Period,
-            as_of: datetime) -> list[tuple[ReportTicket, str | None]]:
-    """Tickets outside the period that may still hold outage time of the measurement year."""
-    return [(t, f.priority) for t in tickets if not period.contains(t.reported_at) and t.reported_at <= as_of
-            for f in (ticket_facts(t, as_of),)]

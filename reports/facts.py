@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from reports.model import EXCLUDED_EVENT, ReportTicket
-from sla.clock import EVENT_KINDS, ClockState, TargetState, TicketEvent, _history, clock_state, paused_time
+from sla.clock import EVENT_KINDS, ClockState, TargetState, TicketEvent, _History, _history, clock_state, paused_time
 from sla.deadlines import calendar_of, target_set
 from sla.errors import RequestError
+from sla.model import Policy
 
 CLOCK_KIND: dict[str, str] = {kind: kind for kind in EVENT_KINDS} | {"still_broken": "reopened"}
 """Stored audit kind → the SLA clock's kind (as ``bot.actions.SLA_KIND``); other kinds move no clock."""
@@ -38,6 +40,10 @@ class TicketFacts:
     reopens: int
     late_updates: int
     excluded: str | None
+    restored_at: datetime | None = None
+    """When service was restored (restored or resolved; a reopen undoes it), as the restoration clock reads it."""
+    holds: tuple[tuple[datetime, datetime | None], ...] = ()
+    """Spans on hold (an open hold ends None)."""
 
 
 def clock_events(ticket: ReportTicket) -> list[TicketEvent]:
@@ -60,13 +66,21 @@ def _clock(ticket: ReportTicket, events: list[TicketEvent], at: datetime) -> Clo
         return None
 
 
+@functools.lru_cache(maxsize=64)
+def cadence_only(policy: Policy) -> Policy:
+    """The policy with only its update cadence, so the clock judges each update without the other targets."""
+    sets = {name: {k: spec for k, spec in specs.items() if k == "update"} for name, specs in policy.target_sets.items()}
+    return replace(policy, target_sets=sets)
+
+
 def _late_updates(ticket: ReportTicket, events: list[TicketEvent]) -> tuple[int, timedelta]:
     """Updates sent after their cadence was due, and the longest gap used between updates."""
     late, longest = 0, timedelta(0)
+    cadence = replace(ticket, policy=cadence_only(ticket.policy))
     for i, event in enumerate(events):
         if event.kind != "updated":
             continue
-        clock = _clock(ticket, events[:i], event.at)
+        clock = _clock(cadence, events[:i], event.at)
         state = clock.targets.get(UPDATE) if clock else None
         if state is not None and state.status in DECIDED + RUNNING:
             late += state.status == "breached"
@@ -90,10 +104,8 @@ def _update_outcome(final: TargetOutcome | None, late: int, longest: timedelta) 
     return TargetOutcome(status, max(longest, final.used))
 
 
-def _time_to_restore(ticket: ReportTicket, clock: ClockState, events: list[TicketEvent],
-                     as_of: datetime) -> tuple[timedelta, timedelta | None] | None:
-    history = _history(events, as_of)
-    done = history.completion("restoration")
+def _time_to_restore(ticket: ReportTicket, clock: ClockState, history: _History,
+                     done: datetime | None) -> tuple[timedelta, timedelta | None] | None:
     if done is None:
         return None
     specs = target_set(ticket.policy, clock.priority, ticket.category)
@@ -120,18 +132,20 @@ def _time_to_acknowledge(ticket: ReportTicket, clock: ClockState,
 def ticket_facts(ticket: ReportTicket, as_of: datetime) -> TicketFacts:
     """Everything the report counts about one ticket, as its audit events stand at ``as_of``."""
     events = [e for e in clock_events(ticket) if e.at <= as_of]
-    clock = _clock(ticket, events, as_of)
     excluded = next(((e.data or {}).get("clause", "excluded") for e in ticket.events if e.kind == EXCLUDED_EVENT),
                     None)
     counts = {kind: sum(e.kind == kind for e in events) for kind in ("reclassified", "reopened")}
+    clock = _clock(ticket, events, as_of)
     if clock is None:
         return TicketFacts(ticket, ticket.priority, {}, None, None, counts["reclassified"], counts["reopened"], 0,
                            excluded)
+    history = _history(events, as_of)
+    restored_at = history.completion("restoration")
     outcomes = {name: o for name, state in clock.targets.items() if (o := _outcome(state)) is not None}
     late, longest = _late_updates(ticket, events)
     update = _update_outcome(outcomes.pop(UPDATE, None), late, longest)
     if update is not None:
         outcomes[UPDATE] = update
     return TicketFacts(ticket, clock.priority, outcomes, _time_to_acknowledge(ticket, clock, events),
-                       _time_to_restore(ticket, clock, events, as_of), counts["reclassified"], counts["reopened"],
-                       late, excluded)
+                       _time_to_restore(ticket, clock, history, restored_at), counts["reclassified"],
+                       counts["reopened"], late, excluded, restored_at, history.pauses)
