@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from reports.availability import AvailabilityReport, availability
 from reports.facts import TicketFacts, ticket_facts
@@ -48,6 +48,8 @@ class SlaReport:
     by_priority: Mapping[str, int]
     by_category: Mapping[str, int]
     by_service: Mapping[str, int]
+    by_day: Mapping[str, int]
+    """Tickets reported on each local day of the period (ISO dates, every day listed)."""
     reclassified_tickets: int
     reclassifications: int
     reopened_tickets: int
@@ -58,6 +60,14 @@ class SlaReport:
 def _tally(values: Iterable[str], first: Sequence[str] = ()) -> dict[str, int]:
     counts = Counter(values)
     return {name: counts[name] for name in ordered(counts, first)}
+
+
+def _by_day(facts: Sequence[TicketFacts], period: Period) -> dict[str, int]:
+    counts = Counter(f.ticket.reported_at.astimezone(period.tz).date() for f in facts)
+    first = period.start.astimezone(period.tz).date()
+    last = (period.end - timedelta(microseconds=1)).astimezone(period.tz).date()
+    return {(first + timedelta(days=n)).isoformat(): counts[first + timedelta(days=n)]
+            for n in range((last - first).days + 1)}
 
 
 def build_report(customer: str, policy: Policy, tickets: Sequence[ReportTicket], period: Period,
@@ -74,6 +84,7 @@ def build_report(customer: str, policy: Policy, tickets: Sequence[ReportTicket],
         by_priority=_tally((priority_key(f) for f in facts), priorities),
         by_category=_tally(f.ticket.category for f in facts),
         by_service=_tally(s for f in facts for s in f.ticket.services),
+        by_day=_by_day(facts, period),
         reclassified_tickets=sum(f.reclassifications > 0 for f in facts),
         reclassifications=sum(f.reclassifications for f in facts),
         reopened_tickets=sum(f.reopens > 0 for f in facts),

@@ -86,3 +86,35 @@ def _cell(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
+
+
+def _availability_data(figure: Availability) -> dict[str, Any]:
+    return {"name": figure.name, "clause": figure.clause, "start": figure.start.isoformat(),
+            "end": figure.end.isoformat(), "measured_until": figure.measured_until.isoformat(),
+            "total_minutes": figure.total_minutes, "unavailable_minutes": figure.unavailable_minutes,
+            "allowed_minutes": figure.allowed_minutes, "percent": percent(figure.percent),
+            "objective": figure.objective, "met": figure.met}
+
+
+def _mean_data(mean: MeanTime) -> dict[str, Any]:
+    return {"count": mean.count, "elapsed_minutes": minutes(mean.elapsed),
+            "business_minutes": minutes(mean.business), "business_count": mean.business_count}
+
+
+def report_summary(report: SlaReport) -> dict[str, Any]:
+    """The report as plain JSON-ready data: what the report card and the reports page draw."""
+    return {
+        "customer": report.customer, "contract": report.policy_name, "policy": report.policy_id,
+        "period": report.period.label, "from": report.period.start.isoformat(), "to": report.period.end.isoformat(),
+        "as_of": report.as_of.isoformat(), "tickets": report.tickets,
+        "targets": [{k: v for k, v in _target(row).items() if k not in ("section", "item")} | {"target": row.target}
+                    for row in report.targets],
+        "mtta": _mean_data(report.mtta), "mttr": _mean_data(report.mttr),
+        "by_priority": dict(report.by_priority), "by_category": dict(report.by_category),
+        "by_service": dict(report.by_service), "by_day": dict(report.by_day),
+        "changes": {"reclassified_tickets": report.reclassified_tickets,
+                    "reclassifications": report.reclassifications,
+                    "reopened_tickets": report.reopened_tickets, "late_updates": report.late_updates},
+        "availability": {"figures": [_availability_data(f) for f in report.availability.figures],
+                         "note": report.availability.note},
+    }
