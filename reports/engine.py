@@ -5,7 +5,7 @@ Which tickets a report counts: those whose ``reported_at`` (the instant every cl
 customer's time zone (``month_period``). A ticket belongs to exactly one month, whenever it is resolved.
 
 Every ticket is judged as its events stand at ``as_of`` (the instant the report is made; pass it explicitly, so
-that the same events and ``as_of`` always give the same report):
+that the same events and ``as_of`` always give the same report; tickets reported after it are not yet counted):
 - a target is *met* or *breached* once completed (or breached while still running, as the clock says),
   *running* while its clock still runs or is on hold; targets without a clock (no target, not started) are not
   counted. ``% met`` is met / (met + breached). Median and p90 (nearest rank) of business time used are over the
@@ -74,10 +74,10 @@ def build_report(customer: str, policy: Policy, tickets: Sequence[ReportTicket],
                  as_of: datetime, *, commencement: date | None = None) -> SlaReport:
     """The report of ``customer`` for ``period``; ``tickets`` may hold any others (availability needs them)."""
     as_of = require_aware(as_of)
-    facts: list[TicketFacts] = [ticket_facts(t, as_of) for t in tickets if period.contains(t.reported_at)]
+    facts = [ticket_facts(t, as_of) for t in tickets if period.contains(t.reported_at) and t.reported_at <= as_of]
     priorities = (*policy.priority_ids, NO_PRIORITY)
     outages = facts + [ticket_facts(t, as_of) for t in tickets
-                       if not period.contains(t.reported_at) and t.reported_at <= as_of]
+                       if t.reported_at <= as_of and not period.contains(t.reported_at)]
     return SlaReport(
         customer=customer, policy_id=policy.id, policy_name=policy.name, period=period, as_of=as_of,
         tickets=len(facts), targets=target_rows(facts, priorities), mtta=mtta(facts), mttr=mttr(facts),

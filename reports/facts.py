@@ -56,6 +56,9 @@ def clock_events(ticket: ReportTicket) -> list[TicketEvent]:
                                      channel=ticket.channel, category=ticket.category))
         elif kind is not None:
             found.append(TicketEvent(kind, event.at, priority=(event.data or {}).get("priority")))
+    if not found or found[0].kind != "opened":
+        raise RequestError(f"ticket {ticket.reference} has no 'opened' event, so its audit log is incomplete; "
+                           "report on it once the log is restored")
     return sorted(found, key=lambda e: e.at)
 
 

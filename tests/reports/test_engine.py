@@ -134,3 +134,22 @@ def test_a_period_that_ends_before_it_starts_is_refused_politely() -> None:
 
     with pytest.raises(RequestError, match="later date second"):
         date_range_period(ts("2026-02-01T00:00Z").date(), ts("2026-01-01T00:00Z").date(), LONDON)
+
+
+def test_a_ticket_reported_after_the_report_instant_is_not_yet_counted() -> None:
+    later = ticket("maintel-icon", "P1", "2025-11-20T12:00:00+00:00", ("acknowledged", 5))
+    report = build_report("ACME", LIB.get("maintel-icon"), [later], month_period(2025, 11, LONDON),
+                          ts("2025-11-15T00:00:00+00:00"))
+    assert (report.tickets, report.targets) == (0, ())
+
+
+def test_a_ticket_without_its_opened_event_is_refused_with_its_reference() -> None:
+    from dataclasses import replace
+
+    from sla import RequestError
+
+    broken = ticket("maintel-icon", "P1", "2025-11-20T12:00:00+00:00", ("acknowledged", 5), reference="ACME-000009")
+    broken = replace(broken, events=broken.events[1:])
+    with pytest.raises(RequestError, match="ACME-000009 has no 'opened' event"):
+        build_report("ACME", LIB.get("maintel-icon"), [broken], month_period(2025, 11, LONDON),
+                     ts("2025-12-01T00:00:00+00:00"))
