@@ -5,7 +5,15 @@ No I/O: the bot hands over tickets (``ReportTicket``) and gets a ``SlaReport`` b
 
 from reports.availability import Availability, AvailabilityReport
 from reports.engine import SlaReport, build_report
-from reports.model import EXCLUDED_EVENT, Period, ReportEvent, ReportTicket, date_range_period, month_period
+from reports.model import (
+    EXCLUDED_EVENT,
+    Period,
+    ReportEvent,
+    ReportTicket,
+    date_range_period,
+    from_store,
+    month_period,
+)
 
 __all__ = [
     "EXCLUDED_EVENT",
@@ -17,5 +25,6 @@ __all__ = [
     "SlaReport",
     "build_report",
     "date_range_period",
+    "from_store",
     "month_period",
 ]

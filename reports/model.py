@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sla.calendars import require_aware
@@ -42,6 +42,43 @@ class ReportTicket:
     policy: Policy
     events: tuple[ReportEvent, ...]
     services: tuple[str, ...] = ()
+
+
+class StoredEvent(Protocol):
+    """What the report reads of a stored audit entry (``bot.store.tickets.Event`` has it)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def after(self) -> Mapping[str, Any] | None: ...
+    @property
+    def data(self) -> Mapping[str, Any] | None: ...
+
+
+class StoredTicket(Protocol):
+    """What the report reads of a stored ticket (``bot.store.tickets.Ticket`` has it)."""
+
+    @property
+    def reference(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def priority(self) -> str | None: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def reported_at(self) -> datetime: ...
+    @property
+    def report(self) -> Mapping[str, Any]: ...
+
+
+def from_store(ticket: StoredTicket, events: Iterable[StoredEvent], policy: Policy) -> ReportTicket:
+    """A stored ticket and its audit log (in sequence order) as report input; ``policy`` is its snapshot's."""
+    return ReportTicket(ticket.reference, ticket.category, ticket.priority, ticket.channel, ticket.reported_at,
+                        policy, tuple(ReportEvent(e.kind, e.at, e.after, e.data) for e in events),
+                        tuple(str(s) for s in ticket.report.get("services", ())))
 
 
 @dataclass(frozen=True)
