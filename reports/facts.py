@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from reports.model import EXCLUDED_EVENT, ReportTicket
+
+# _history / _History: the clock's own reading of holds and restorations, reused so the report cannot diverge from it.
 from sla.clock import EVENT_KINDS, ClockState, TargetState, TicketEvent, _History, _history, clock_state, paused_time
 from sla.deadlines import calendar_of, target_set
 from sla.errors import RequestError
@@ -135,8 +137,8 @@ def _time_to_acknowledge(ticket: ReportTicket, clock: ClockState,
 def ticket_facts(ticket: ReportTicket, as_of: datetime) -> TicketFacts:
     """Everything the report counts about one ticket, as its audit events stand at ``as_of``."""
     events = [e for e in clock_events(ticket) if e.at <= as_of]
-    excluded = next(((e.data or {}).get("clause", "excluded") for e in ticket.events if e.kind == EXCLUDED_EVENT),
-                    None)
+    excluded = next(((e.data or {}).get("clause", "excluded") for e in ticket.events
+                     if e.kind == EXCLUDED_EVENT and e.at <= as_of), None)
     counts = {kind: sum(e.kind == kind for e in events) for kind in ("reclassified", "reopened")}
     clock = _clock(ticket, events, as_of)
     if clock is None:
