@@ -71,3 +71,14 @@ def test_the_measurement_year_holds_the_months_last_day(
 def test_contracts_without_an_availability_measure_say_so(policy: str) -> None:
     report = build_report("X", LIB.get(policy), [], month_period(2025, 11, LONDON), ts("2025-12-01T00:00Z"))
     assert (report.availability.figures, report.availability.note) == ((), NOT_DEFINED)
+
+
+@pytest.mark.parametrize(("month", "minutes"), [
+    ((2025, 10), 31 * 1440 + 60),  # the clocks go back: a 25-hour Sunday
+    ((2026, 3), 31 * 1440 - 60),  # the clocks go forward
+    ((2026, 2), 28 * 1440),
+])
+def test_maintel_measures_the_local_month_in_whole_minutes(month: tuple[int, int], minutes: int) -> None:
+    report = build_report("ACME", LIB.get("maintel-icon"), [], month_period(*month, LONDON), ts("2026-12-01T00:00Z"))
+    (figure,) = report.availability.figures
+    assert (figure.total_minutes, figure.unavailable_minutes, figure.percent) == (minutes, 0, 100.0)
