@@ -13,6 +13,7 @@ STDLIB = set(sys.stdlib_module_names)
 ALLOWED: dict[str, set[str]] = {
     "sla": STDLIB | {"sla", "holidays"},
     "adaptive_cards": STDLIB | {"sla", "adaptive_cards"},
+    "reports": STDLIB | {"sla", "reports"},
 }
 FORBIDDEN_OUTSIDE_BOT = {"botbuilder", "aiohttp"}
 
