@@ -71,7 +71,11 @@ class Sender:
         conversations: dict[str, list[Message]] = {}
         for message in messages:
             conversations.setdefault(message.recipient, []).append(message)
-        await asyncio.gather(*(self._conversation(group, now, result) for group in conversations.values()))
+        outcomes = await asyncio.gather(*(self._conversation(group, now, result) for group in conversations.values()),
+                                        return_exceptions=True)
+        for group, outcome in zip(conversations.values(), outcomes, strict=True):
+            if isinstance(outcome, BaseException):  # that conversation waits for its lease; the others went on
+                log.error("sending to outbox messages %s failed: %s", [m.id for m in group], type(outcome).__name__)
 
     async def _conversation(self, group: list[Message], now: datetime, result: TickResult) -> None:
         async with self._slots:
