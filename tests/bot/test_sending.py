@@ -297,3 +297,48 @@ async def test_a_reply_throttled_for_20_seconds_goes_through_the_outbox_instead_
         await db.close()
         await connector.stop()
 
+
+
+async def test_a_long_retry_after_is_handed_back_at_once_and_a_short_one_is_waited_for() -> None:
+    from bot.connector import SendDeferred
+
+    connector = ThrottlingConnector(throttled=2, retry_after=20)
+    service_url = await connector.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            turns = Connector(session, NoToken())
+            with pytest.raises(SendDeferred) as raised:
+                await turns.send(service_url, "a:1", {"type": "message"})
+            assert raised.value.retry_after == 20
+            assert [c.status for c in connector.calls] == [429]  # no second try inside the call
+            connector.retry_after = 0
+            await turns.send(service_url, "a:1", {"type": "message"})
+            assert [c.status for c in connector.calls][:2] == [429, 429]  # Retry-After 0: tried again at once
+            assert len(connector.delivered()) == 1
+    finally:
+        await connector.stop()
+
+
+async def test_without_an_outbox_the_adapter_names_the_replies_it_could_not_send() -> None:
+    from botbuilder.core import TurnContext
+    from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
+
+    from bot.adapter import FaultlineAdapter, RepliesDeferred
+
+    connector = ThrottlingConnector(throttled=1, retry_after=20)
+    service_url = await connector.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            adapter = FaultlineAdapter(Connector(session, NoToken()))
+            incoming = Activity(type="message", id="1", service_url=service_url, channel_id="msteams",
+                                conversation=ConversationAccount(id="a:1"), from_property=ChannelAccount(id="u"),
+                                recipient=ChannelAccount(id="b"))
+            context = TurnContext(adapter, incoming)
+            with pytest.raises(RepliesDeferred) as raised:
+                await context.send_activities([Activity(type="message", text="one"),
+                                               Activity(type="message", text="two")])
+        assert [u.activity["text"] for u in raised.value.unsent] == ["one", "two"]
+        assert raised.value.retry_after == 20
+        assert connector.delivered() == []
+    finally:
+        await connector.stop()
