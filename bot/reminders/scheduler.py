@@ -123,6 +123,7 @@ class Scheduler:
         if every <= timedelta(0) or (self._pruned_at is not None and now - self._pruned_at < every):
             return
         self._pruned_at = now
+        self.sender.forget_idle(now)
         result.pruned = sum((await prune(self.s.db, now, self.retention)).values())
 
     # -- firing -----------------------------------------------------------------------------------------

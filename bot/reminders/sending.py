@@ -67,6 +67,12 @@ class Sender:
         self._slots = asyncio.Semaphore(max(1, policy.concurrency))
         self._last_alert: dict[str, datetime] = {}
 
+    def forget_idle(self, now: datetime) -> None:
+        """Memory stays flat however many conversations there have been: idle ones are forgotten."""
+        self.limiter.forget_idle(now)
+        window = self.policy.storm_window
+        self._last_alert = {k: at for k, at in self._last_alert.items() if now - at < window}
+
     async def send(self, messages: Sequence[Message], now: datetime, result: TickResult) -> None:
         conversations: dict[str, list[Message]] = {}
         for message in messages:

@@ -342,3 +342,15 @@ async def test_without_an_outbox_the_adapter_names_the_replies_it_could_not_send
         assert connector.delivered() == []
     finally:
         await connector.stop()
+
+
+def test_the_rate_limiter_forgets_conversations_idle_for_longer_than_its_longest_window() -> None:
+    from bot.reminders.ratelimit import RateLimiter
+
+    limiter = RateLimiter()
+    for n in range(1000):
+        limiter.acquire(f"19:c{n}", "t", START)
+    limiter.acquire("19:busy", "t", START + timedelta(minutes=59))
+    limiter.forget_idle(START + timedelta(hours=1))
+    assert len(limiter) == 2  # the busy conversation and its tenant; a thousand idle ones are gone
+    assert limiter.acquire("19:busy", "t", START + timedelta(hours=1)) == timedelta(0)
