@@ -162,7 +162,8 @@ class Connector:
 
     A refused call is retried at most ``attempts`` times, waiting ``max_wait`` seconds at most in all (Retry-After
     first, else exponential back-off); a longer Retry-After raises `SendDeferred` at once instead of waiting. Each
-    try is bounded by ``timeout`` seconds. A POST that may have reached the connector is never repeated in the call.
+    try is bounded by ``timeout`` seconds. A POST that may have reached the connector is not repeated in the call
+    (except creating a 1:1 chat, which Teams answers with the same chat).
     """
 
     def __init__(self, session: aiohttp.ClientSession, tokens: TokenProvider, attempts: int = 3,
@@ -185,13 +186,16 @@ class Connector:
         timeout = max(0.05, (seconds * 0.7 - max_wait) / self.attempts)
         return Connector(self.session, self.tokens, self.attempts, max_wait, self.observe, timeout)
 
-    async def _call(self, method: str, url: str, body: Mapping[str, Any] | None) -> dict[str, Any]:
+    async def _call(self, method: str, url: str, body: Mapping[str, Any] | None,
+                    repeatable: bool | None = None) -> dict[str, Any]:
+        """``repeatable``: safe to send twice (default: anything but a POST)."""
+        repeatable = method != "POST" if repeatable is None else repeatable
         waited = 0.0
         for number in range(1, self.attempts + 1):
             try:
                 answer = await self._once(method, url, body)
             except ConnectorError as exc:
-                delay = self._retry_delay(exc, method, number, waited)
+                delay = self._retry_delay(exc, repeatable, number, waited)
                 self.observe("failed" if delay is None else "retry", number)
                 if delay is None:
                     raise self._deferred(exc) from None
@@ -202,9 +206,9 @@ class Connector:
             return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _retry_delay(self, error: ConnectorError, method: str, number: int, waited: float) -> float | None:
+    def _retry_delay(self, error: ConnectorError, repeatable: bool, number: int, waited: float) -> float | None:
         """How long to wait before trying again, or None: give up (the caller sees the error)."""
-        if not error.retryable or number >= self.attempts or (error.ambiguous and method == "POST"):
+        if not error.retryable or number >= self.attempts or (error.ambiguous and not repeatable):
             return None
         delay = error.retry_after if error.retry_after is not None else min(
             self.max_wait, 0.5 * 2 ** (number - 1) + random.uniform(0, 0.25))
@@ -266,5 +270,7 @@ class Connector:
         return True
 
     async def create_conversation(self, service_url: str, parameters: Mapping[str, Any]) -> Sent:
-        answer = await self._call("POST", self._base(service_url), parameters)
+        # Teams answers a repeated 1:1 creation with the same conversation, so a lost answer may be asked again.
+        answer = await self._call("POST", self._base(service_url), parameters,
+                                  repeatable="activity" not in parameters and not parameters.get("isGroup"))
         return Sent(answer.get("activityId"), answer.get("id"))
