@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from adaptive_cards import verbs as v
 from adaptive_cards.cards import Card, card, execute, facts, text
 
@@ -32,3 +35,22 @@ def escalation_card(*, ticket_id: int, reference: str, headline: str, clock: str
         [execute("Take ownership", v.TAKE_OWNERSHIP, {"ticket": ticket_id}, style="positive"),
          execute("Open ticket", v.REFRESH, {"ticket": ticket_id})],
     )
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One line of a digest: which ticket, how urgent, what fired."""
+
+    ticket_id: int | None
+    reference: str
+    priority: str
+    what: str
+
+
+def digest_card(*, headline: str, alerts: Sequence[Alert]) -> Card:
+    """Many alerts for one person at once, as one card: a line per ticket; selecting a line opens the ticket."""
+    lines = [{"type": "Container", "separator": True, "items": [
+        text(" · ".join(part for part in (f"**{a.reference}**" if a.reference else "", a.priority, a.what) if part))],
+        **({"selectAction": execute("Open ticket", v.REFRESH, {"ticket": a.ticket_id})}
+           if a.ticket_id is not None else {})} for a in alerts]
+    return card([text(headline, size="Medium", weight="Bolder", color="Attention"), *lines])

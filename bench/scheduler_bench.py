@@ -212,7 +212,7 @@ async def main() -> None:
                                     connector=Connector(session, NoToken(), attempts=2), telemetry=Telemetry())
                 scheduler = Scheduler(services, instance=f"replica-{n}", batch=500)
                 for store in (scheduler.timers, scheduler.outbox):
-                    for name in ("claim_due", "finish", "claim", "settle", "replan"):
+                    for name in ("claim_due", "finish", "claim", "hold", "settle_all", "replan"):
                         if hasattr(store, name):
                             setattr(store, name, timed(db_time, getattr(store, name)))
                 schedulers.append(scheduler)

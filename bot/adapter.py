@@ -2,39 +2,90 @@
 
 It sidesteps CloudAdapter's per-turn connector client and token fetch, and returns invoke responses as
 plain JSON (the 4.17.1 CloudAdapter answers 500 for an invoke response carrying a card).
+
+A turn never waits long for Teams: when the connector asks for a longer wait (Retry-After beyond the connector's
+few seconds), that reply and every later one of the turn are handed to ``defer`` — the outbox, which sends them in
+order once Teams allows — or, with no ``defer``, raised as `RepliesDeferred` for the caller to queue.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
-from bot.connector import Connector
+from bot.clock import Clock
+from bot.connector import Connector, SendDeferred
+from bot.reminders.store import PENDING, Outbox
 from bot.wire import to_json
 
 INVOKE_RESPONSE_KEY = "faultline.invoke_response"
+DEFERRED_KEY = "faultline.replies_deferred"
+
+
+@dataclass(frozen=True)
+class Unsent:
+    """A reply the turn could not send now."""
+
+    service_url: str
+    conversation_id: str
+    activity: dict[str, Any]
+    reply_to: str | None
+
+
+class RepliesDeferred(Exception):
+    """Teams asked for a wait longer than a turn may take; ``unsent`` (in order) must go through the outbox."""
+
+    def __init__(self, unsent: Sequence[Unsent], retry_after: float) -> None:
+        self.unsent, self.retry_after = list(unsent), retry_after
+        super().__init__(f"{len(self.unsent)} replies deferred for {retry_after:.0f} s")
+
+
+Defer = Callable[[Sequence[Unsent], float], Awaitable[None]]
 
 
 class FaultlineAdapter(BotAdapter):  # type: ignore[misc]
-    def __init__(self, connector: Connector) -> None:
+    def __init__(self, connector: Connector, defer: Defer | None = None) -> None:
         super().__init__()
-        self.connector = connector
+        self.connector, self.defer = connector, defer
 
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
         responses = []
+        unsent: list[Unsent] = []
+        retry_after: float = context.turn_state.get(DEFERRED_KEY, 0.0)
         for activity in activities:
             if activity.type == "invokeResponse":
                 context.turn_state[INVOKE_RESPONSE_KEY] = activity.value
                 responses.append(ResourceResponse(id=""))
                 continue
-            body = to_json(activity)
-            sent = await self.connector.send(activity.service_url, activity.conversation.id, body,
-                                             reply_to=activity.reply_to_id)
-            responses.append(ResourceResponse(id=sent.activity_id or ""))
+            reply = Unsent(activity.service_url, activity.conversation.id, to_json(activity), activity.reply_to_id)
+            if unsent or DEFERRED_KEY in context.turn_state:  # once one waits, the rest of the turn's replies follow
+                unsent.append(reply)
+                responses.append(ResourceResponse(id=""))
+                continue
+            try:
+                sent = await self.connector.send(reply.service_url, reply.conversation_id, reply.activity,
+                                                 reply_to=reply.reply_to)
+            except SendDeferred as exc:
+                unsent.append(reply)
+                retry_after = exc.retry_after or 0.0
+                sent = None
+            responses.append(ResourceResponse(id=sent.activity_id or "" if sent else ""))
+        if unsent:
+            await self._hand_over(context, unsent, retry_after)
         return responses
+
+    async def _hand_over(self, context: TurnContext, unsent: Sequence[Unsent], retry_after: float) -> None:
+        if self.defer is None:
+            raise RepliesDeferred(unsent, retry_after)
+        await self.defer(unsent, retry_after)
+        context.turn_state[DEFERRED_KEY] = retry_after
 
     async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
         sent = await self.connector.update(activity.service_url, activity.conversation.id, activity.id,
@@ -52,3 +103,24 @@ class FaultlineAdapter(BotAdapter):  # type: ignore[misc]
         if activity.type == ActivityTypes.invoke:
             return context.turn_state.get(INVOKE_RESPONSE_KEY) or InvokeResponse(status=200)
         return None
+
+
+def outbox_defer(outbox: Outbox, clock: Clock) -> Defer:
+    """Deferred replies become outbox messages, due when Teams said it would take them, in the turn's order."""
+    async def defer(unsent: Sequence[Unsent], retry_after: float) -> None:
+        now = clock.now()
+        await outbox.enqueue(reply_rows(unsent, now, now + timedelta(seconds=retry_after)))
+
+    return defer
+
+
+def reply_rows(unsent: Sequence[Unsent], now: datetime, due: datetime) -> Iterable[dict[str, Any]]:
+    for reply in unsent:
+        digest = hashlib.sha256(json.dumps([reply.conversation_id, reply.reply_to, reply.activity], sort_keys=True,
+                                           default=str).encode()).hexdigest()[:32]
+        tenant = (reply.activity.get("conversation") or {}).get("tenantId")
+        yield {"key": f"reply:{digest}", "ticket_id": None, "timer_id": None, "purpose": "reply",
+               "recipient": f"conversation:{reply.conversation_id}", "tenant_id": tenant, "status": PENDING,
+               "attempts": 0, "not_before": due, "created_at": now,
+               "payload": {"activity": reply.activity, "service_url": reply.service_url, "reply_to": reply.reply_to,
+                           "bot": (reply.activity.get("from") or {}).get("id"), "due_at": due.isoformat()}}

@@ -14,7 +14,7 @@ from aiohttp import web
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.schema import Activity
 
-from bot.adapter import FaultlineAdapter
+from bot.adapter import FaultlineAdapter, outbox_defer
 from bot.auth import Authenticator, AuthError, KeySource
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Customer, load_config
@@ -24,6 +24,7 @@ from bot.logs import correlated, stamp_correlation_ids
 from bot.reminders.people import GraphManagers, NoGraph
 from bot.reminders.plan import ReminderSettings
 from bot.reminders.scheduler import Scheduler
+from bot.reminders.store import Outbox
 from bot.services import CUSTOMER_KEY, TENANT_KEY, Services
 from bot.settings import Settings
 from bot.store.conversations import ConversationStore, DatabaseStorage
@@ -82,10 +83,10 @@ async def _start(app: web.Application) -> None:
     managers = (GraphManagers(session, graph_token_provider(settings, session), settings.graph_url)
                 if settings.graph_url and (settings.graph_token_endpoint or (settings.app_id and not settings.local))
                 else NoGraph())
-    # The scheduler's own connector retries once in the call (a 429's Retry-After, a blip); longer outages are
-    # the outbox's job, with back-off on the service's clock.
-    outbound = injected["connector"] or Connector(session, tokens, attempts=2, max_wait=5.0,
-                                                  observe=telemetry.send_outcome)
+    # The scheduler's own connector retries once in the call (a short Retry-After, a blip); longer waits and
+    # outages are the outbox's job, with back-off on the service's clock.
+    outbound = injected["connector"] or Connector(session, tokens, attempts=2, max_wait=2.0,
+                                                  timeout=settings.send_timeout, observe=telemetry.send_outcome)
     services.scheduler = Scheduler(services, managers=managers, connector=outbound,
                                    lease=timedelta(seconds=settings.scheduler_lease), settings=ReminderSettings(
                                        lead_short=timedelta(minutes=settings.reminder_lead_short),
@@ -95,7 +96,7 @@ async def _start(app: web.Application) -> None:
     app[SESSION] = session
     app[SERVICES] = services
     app[BOT] = FaultlineBot(services)
-    app[BOT_ADAPTER_KEY] = FaultlineAdapter(services.connector)
+    app[BOT_ADAPTER_KEY] = FaultlineAdapter(services.connector, defer=outbox_defer(Outbox(db, "turns"), clock))
     if settings.auth_enabled:
         app[AUTH] = Authenticator(app_id=settings.app_id, tenant_id=settings.app_tenant_id,
                                   channel_keys=KeySource(settings.openid_metadata_url, session),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -10,26 +11,40 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import aiohttp
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from bot.settings import Settings
 
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
 RETRY_STATUSES = {412, 429, 502, 503, 504}
-MAX_RETRY_AFTER = 60.0
+MAX_RETRY_AFTER = 3600.0
+SEND_TIMEOUT = 20.0
+"""Seconds one call may take (Teams answers in well under a second); a scheduler keeps it below its lease."""
 
 
 class ConnectorError(Exception):
-    """The Bot Connector refused a call; ``status`` is its HTTP status (0: no answer)."""
+    """The Bot Connector refused a call; ``status`` is its HTTP status (0: no answer).
 
-    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
+    ``ambiguous``: the request may have reached the connector (a timeout or a dropped connection after sending), so
+    the message may have been delivered; such a call is not repeated at once.
+    """
+
+    def __init__(self, status: int, message: str, retry_after: float | None = None, *,
+                 ambiguous: bool = False) -> None:
         self.status = status
         self.retry_after = retry_after
+        self.ambiguous = ambiguous
         super().__init__(f"Bot Connector answered {status}: {message}" if status else message)
 
     @property
     def retryable(self) -> bool:
         return self.status in RETRY_STATUSES or self.status == 0
+
+
+class SendDeferred(ConnectorError):
+    """The connector asked for a wait (Retry-After) longer than this caller may wait: hand the send to the outbox.
+
+    Nothing was delivered. ``retry_after`` says when the connector will take it (seconds from now).
+    """
 
 
 class TokenProvider(Protocol):
@@ -143,43 +158,83 @@ def _retry_after(response: aiohttp.ClientResponse) -> float | None:
 
 
 class Connector:
-    """Bot Connector REST calls used by Faultline."""
+    """Bot Connector REST calls used by Faultline.
 
-    def __init__(self, session: aiohttp.ClientSession, tokens: TokenProvider, attempts: int = 5,
-                 max_wait: float = 30.0, observe: Callable[[str, int], None] | None = None) -> None:
+    A refused call is retried at most ``attempts`` times, waiting ``max_wait`` seconds at most in all (Retry-After
+    first, else exponential back-off); a longer Retry-After raises `SendDeferred` at once instead of waiting. Each
+    try is bounded by ``timeout`` seconds. A POST that may have reached the connector is not repeated in the call
+    (except creating a 1:1 chat, which Teams answers with the same chat).
+    """
+
+    def __init__(self, session: aiohttp.ClientSession, tokens: TokenProvider, attempts: int = 3,
+                 max_wait: float = 3.0, observe: Callable[[str, int], None] | None = None,
+                 timeout: float = SEND_TIMEOUT) -> None:
         self.session, self.tokens = session, tokens
-        self.attempts, self.max_wait = attempts, max_wait
+        self.attempts, self.max_wait, self.timeout = attempts, max_wait, timeout
         self.observe = observe or (lambda outcome, attempt: None)
 
-    async def _call(self, method: str, url: str, body: Mapping[str, Any] | None) -> dict[str, Any]:
-        async for attempt in AsyncRetrying(
-            stop=stop_after_attempt(self.attempts), reraise=True,
-            retry=retry_if_exception(lambda e: isinstance(e, ConnectorError) and e.retryable),
-            wait=_wait_honouring_retry_after(self.max_wait),
-        ):
-            with attempt:
-                number = attempt.retry_state.attempt_number
-                try:
-                    answer = await self._once(method, url, body)
-                except ConnectorError as exc:
-                    self.observe("retry" if exc.retryable and number < self.attempts else "failed", number)
-                    raise
-                self.observe("ok", number)
-                return answer
+    @property
+    def longest_call(self) -> float:
+        """The most seconds one call can take, every try and wait included."""
+        return self.attempts * self.timeout + self.max_wait
+
+    def bounded(self, seconds: float) -> Connector:
+        """This connector, or a copy with shorter tries and waits so that a call never outlasts ``seconds``."""
+        if self.longest_call < seconds:
+            return self
+        max_wait = min(self.max_wait, seconds * 0.2)
+        timeout = max(0.05, (seconds * 0.7 - max_wait) / self.attempts)
+        return Connector(self.session, self.tokens, self.attempts, max_wait, self.observe, timeout)
+
+    async def _call(self, method: str, url: str, body: Mapping[str, Any] | None,
+                    repeatable: bool | None = None) -> dict[str, Any]:
+        """``repeatable``: safe to send twice (default: anything but a POST)."""
+        repeatable = method != "POST" if repeatable is None else repeatable
+        waited = 0.0
+        for number in range(1, self.attempts + 1):
+            try:
+                answer = await self._once(method, url, body)
+            except ConnectorError as exc:
+                delay = self._retry_delay(exc, repeatable, number, waited)
+                self.observe("failed" if delay is None else "retry", number)
+                if delay is None:
+                    raise self._deferred(exc) from None
+                await asyncio.sleep(delay)
+                waited += delay
+                continue
+            self.observe("ok", number)
+            return answer
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _retry_delay(self, error: ConnectorError, repeatable: bool, number: int, waited: float) -> float | None:
+        """How long to wait before trying again, or None: give up (the caller sees the error)."""
+        if not error.retryable or number >= self.attempts or (error.ambiguous and not repeatable):
+            return None
+        delay = error.retry_after if error.retry_after is not None else min(
+            self.max_wait, 0.5 * 2 ** (number - 1) + random.uniform(0, 0.25))
+        return delay if waited + delay <= self.max_wait else None
+
+    def _deferred(self, error: ConnectorError) -> ConnectorError:
+        """A throttle whose Retry-After outlasts this caller's patience becomes `SendDeferred`."""
+        if error.retry_after is None or isinstance(error, SendDeferred) or error.retry_after <= self.max_wait:
+            return error
+        return SendDeferred(error.status, str(error), error.retry_after)
 
     async def _once(self, method: str, url: str, body: Mapping[str, Any] | None) -> dict[str, Any]:
         token = await self.tokens.token()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
-            async with self.session.request(method, url, json=body, headers=headers) as response:
+            async with self.session.request(method, url, json=body, headers=headers,
+                                             timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
                 if response.status >= 300:
                     text = (await response.text())[:300]
                     raise ConnectorError(response.status, text, _retry_after(response))
                 payload = await response.json(content_type=None) if response.content_length != 0 else {}
                 return payload if isinstance(payload, dict) else {}
-        except (TimeoutError, aiohttp.ClientConnectionError) as exc:
+        except aiohttp.ClientConnectorError as exc:  # never connected: nothing was sent
             raise ConnectorError(0, f"Bot Connector unreachable: {type(exc).__name__}") from None
+        except (TimeoutError, aiohttp.ClientConnectionError) as exc:  # sent, perhaps accepted, answer lost
+            raise ConnectorError(0, f"Bot Connector did not answer: {type(exc).__name__}", ambiguous=True) from None
 
     @staticmethod
     def _base(service_url: str) -> str:
@@ -215,17 +270,7 @@ class Connector:
         return True
 
     async def create_conversation(self, service_url: str, parameters: Mapping[str, Any]) -> Sent:
-        answer = await self._call("POST", self._base(service_url), parameters)
+        # Teams answers a repeated 1:1 creation with the same conversation, so a lost answer may be asked again.
+        answer = await self._call("POST", self._base(service_url), parameters,
+                                  repeatable="activity" not in parameters and not parameters.get("isGroup"))
         return Sent(answer.get("activityId"), answer.get("id"))
-
-
-def _wait_honouring_retry_after(max_wait: float) -> Any:
-    backoff = wait_exponential_jitter(multiplier=0.5, max=max_wait)
-
-    def wait(state: Any) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, ConnectorError) and error.retry_after is not None:
-            return error.retry_after
-        return float(backoff(state))
-
-    return wait

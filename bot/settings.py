@@ -80,7 +80,27 @@ class Settings:
     scheduler_interval: float = setting("FAULTLINE_SCHEDULER_INTERVAL", "Seconds between scheduler ticks (timers "
                                         "and outbox); 0 turns the scheduler off in this process.", 1.0)
     scheduler_lease: float = setting("FAULTLINE_SCHEDULER_LEASE_SECONDS", "How long a claimed timer or message "
-                                     "stays with a process before another may take it over.", 60.0)
+                                     "stays with a process before another may take it over; each connector call of "
+                                     "a send is kept under half of it.", 90.0)
+    send_timeout: float = setting("FAULTLINE_SEND_TIMEOUT_SECONDS", "How long the scheduler waits for the Bot "
+                                  "Connector to answer one try of a send (well above Teams' usual second or less).",
+                                  15.0)
+    send_concurrency: int = setting("FAULTLINE_SEND_CONCURRENCY", "Conversations the scheduler sends to at once "
+                                    "(each conversation's messages stay in order).", 8)
+    storm_window: float = setting("FAULTLINE_STORM_WINDOW_SECONDS", "After an alert, further alerts for the same "
+                                  "person wait this long and then go together; 0 sends each at once.", 30.0)
+    digest_minimum: int = setting("FAULTLINE_DIGEST_MINIMUM", "This many alerts (or more) ready for one person at "
+                                  "once go as one digest card listing the tickets.", 3)
+    prune_interval: float = setting("FAULTLINE_PRUNE_INTERVAL_MINUTES", "Minutes between retention runs in each "
+                                    "process; 0 turns pruning off.", 60.0)
+    keep_activities_days: float = setting("FAULTLINE_KEEP_ACTIVITIES_DAYS", "Days processed activity ids are kept "
+                                          "(to ignore Teams' re-deliveries).", 2.0)
+    keep_dialogs_days: float = setting("FAULTLINE_KEEP_DIALOGS_DAYS", "Days an untouched conversation state (a "
+                                       "report abandoned half way) is kept.", 14.0)
+    keep_timers_days: float = setting("FAULTLINE_KEEP_TIMERS_DAYS", "Days fired, dropped and cancelled timers of "
+                                      "resolved tickets are kept.", 30.0)
+    keep_outbox_days: float = setting("FAULTLINE_KEEP_OUTBOX_DAYS", "Days sent, failed and dropped outbox messages "
+                                      "are kept.", 30.0)
     reminder_lead_short: int = setting("FAULTLINE_REMINDER_LEAD_SHORT_MINUTES", "Reminder lead before an update is "
                                        "due, for cadences up to an hour (minutes).", 10)
     reminder_lead_long: int = setting("FAULTLINE_REMINDER_LEAD_LONG_MINUTES", "Reminder lead for longer cadences "

@@ -20,6 +20,15 @@ class RateLimiter:
     def __init__(self) -> None:
         self._sent: dict[str, deque[datetime]] = defaultdict(deque)
 
+    def __len__(self) -> int:
+        return len(self._sent)
+
+    def forget_idle(self, now: datetime) -> None:
+        """Drop the history of conversations and tenants that sent nothing within the longest window."""
+        longest = max(window for limits in (CONVERSATION_LIMITS, TENANT_LIMITS) for _, window in limits)
+        for key in [k for k, history in self._sent.items() if not history or now - history[-1] >= longest]:
+            del self._sent[key]
+
     def _wait(self, key: str, limits: Limits, now: datetime) -> timedelta:
         history = self._sent[key]
         longest = max(window for _, window in limits)

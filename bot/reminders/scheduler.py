@@ -3,8 +3,10 @@
 A tick claims due timers (FOR UPDATE SKIP LOCKED on PostgreSQL, so each fires on one replica; a claim whose
 process died is taken over when its lease runs out), turns each into messages with idempotency keys (ticket,
 timer, due point, recipient) in the same transaction that marks it fired, and replans the ticket. It then sends
-claimed outbox messages within Teams' rate limits; a message no longer needed is dropped, a throttled or failed
-send waits (Retry-After, else exponential back-off with jitter), a permanent refusal is recorded and escalated.
+claimed outbox messages (bot/reminders/sending.py: concurrent across conversations, fenced by the claim, storms
+as digests); a message no longer needed is dropped, a throttled or failed send waits (Retry-After, else
+exponential back-off with jitter), a permanent refusal is recorded and escalated. Now and then it prunes what is
+past its retention (bot/reminders/prune.py).
 """
 
 from __future__ import annotations
@@ -13,12 +15,8 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
-
-from tenacity import wait_exponential_jitter
 
 from adaptive_cards.format import duration, local_time
 from adaptive_cards.reminders import escalation_card, reminder_card
@@ -28,9 +26,11 @@ from bot.connector import Connector, ConnectorError
 from bot.logs import correlated
 from bot.reminders import plan as p
 from bot.reminders.people import Managers, NoGraph, contacts
-from bot.reminders.ratelimit import RateLimiter
-from bot.reminders.store import DROPPED, FAILED, FIRED, PENDING, SENT, Message, Outbox, Timer, TimerStore
+from bot.reminders.prune import Retention, prune
+from bot.reminders.sending import Hooks, Sender, SendPolicy, TickResult
+from bot.reminders.store import DROPPED, FIRED, PENDING, Message, Outbox, Timer, TimerStore
 from bot.services import Services
+from bot.settings import Settings
 from bot.store.tickets import Event, Ticket
 from bot.ticket_views import clock_events, clock_of, policy_of
 from sla import RequestError
@@ -47,32 +47,33 @@ def recipients(kind: str, customer: Customer) -> tuple[str, ...]:
     if kind in REMINDERS:
         return ("assignee",)
     return customer.escalation.ladder.get(LADDER_STEP.get(kind, ""), ())
-PERMANENT = (403, 404)
-BACKOFF = wait_exponential_jitter(multiplier=5, max=900, jitter=5)
 
 
-@dataclass
-class TickResult:
-    fired: int = 0
-    dropped: int = 0
-    sent: int = 0
-    deferred: int = 0
-    failed: int = 0
-    lags: list[float] = field(default_factory=list)
+COALESCIBLE = frozenset({*RECIPIENTS, "delivery_failed"})
+"""Alerts about tickets, which a storm turns into one digest per recipient."""
+CALLS_PER_SEND = 2
+"""Connector calls one outbox message may need (create the chat, then send): together they fit in the lease."""
+__all__ = ["Scheduler", "TickResult"]
 
 
 class Scheduler:
     def __init__(self, services: Services, *, instance: str | None = None, managers: Managers | None = None,
                  settings: p.ReminderSettings = p.DEFAULT_SETTINGS, batch: int = 500,
-                 connector: Connector | None = None, lease: timedelta = timedelta(seconds=60)) -> None:
+                 connector: Connector | None = None, lease: timedelta = timedelta(seconds=90)) -> None:
         self.s = services
-        self.connector = connector or services.connector
+        # Every call ends well inside the lease, so no other replica can take a message over while it is sent.
+        self.connector = (connector or services.connector).bounded(lease.total_seconds() / CALLS_PER_SEND)
         self.instance = instance or uuid.uuid4().hex[:12]
         self.timers = TimerStore(services.db, self.instance, lease)
         self.outbox = Outbox(services.db, self.instance, lease)
         self.managers = managers or NoGraph()
         self.settings, self.batch = settings, batch
-        self.limiter = RateLimiter()
+        self.sender = Sender(self.outbox, services.clock, Hooks(
+            deliver=self._deliver, still_wanted=self._still_wanted, refused=self._escalate_failure,
+            lag=services.telemetry.timer_lag.record), send_policy(services.settings))
+        self.limiter = self.sender.limiter
+        self.retention = retention(services.settings)
+        self._pruned_at: datetime | None = None
         self._task: asyncio.Task[None] | None = None
 
     # -- planning ---------------------------------------------------------------------------------
@@ -112,10 +113,18 @@ class Scheduler:
         for timer in await self.timers.claim_due(now, self.batch):
             with correlated(f"timer-{timer.id}"):
                 await self._fire(timer, now, result)
-        for message in await self.outbox.claim(now, self.batch):
-            with correlated(f"send-{message.id}"):
-                await self._send(message, now, result)
+        with correlated(f"send-{self.instance}"):
+            await self.sender.send(await self.outbox.claim(now, self.batch), now, result)
+        await self._prune(now, result)
         return result
+
+    async def _prune(self, now: datetime, result: TickResult) -> None:
+        every = timedelta(minutes=self.s.settings.prune_interval)
+        if every <= timedelta(0) or (self._pruned_at is not None and now - self._pruned_at < every):
+            return
+        self._pruned_at = now
+        self.sender.forget_idle(now)
+        result.pruned = sum((await prune(self.s.db, now, self.retention)).values())
 
     # -- firing -----------------------------------------------------------------------------------------
     async def _fire(self, timer: Timer, now: datetime, result: TickResult) -> None:
@@ -164,7 +173,9 @@ class Scheduler:
                 "payload": {"activity": activity, "service_url": where.get("service_url"), "bot": where.get("bot"),
                             "target": timer.target if timer else None,
                             "point_at": timer.point_at.isoformat() if timer else None,
-                            "due_at": timer.due_at.isoformat() if timer else now.isoformat()}}
+                            "due_at": timer.due_at.isoformat() if timer else now.isoformat(),
+                            "alert": {"reference": ticket.reference, "priority": ticket.priority or "",
+                                      "what": str(card["body"][0].get("text", "")) if card.get("body") else ""}}}
 
     async def _where(self, ticket: Ticket, customer: Customer) -> dict[str, Any]:
         """The MSP side's service URL, tenant and bot id, from the ticket's channel thread or binding."""
@@ -198,28 +209,6 @@ class Scheduler:
                                lateness=standing, summary=summary, assignee=ticket.assignee_name or "")
 
     # -- sending ------------------------------------------------------------------------------------------
-    async def _send(self, message: Message, now: datetime, result: TickResult) -> None:
-        if not await self._still_wanted(message, now):
-            await self.outbox.settle(message, DROPPED, now)
-            result.dropped += 1
-            return
-        conversation = message.recipient.removeprefix("conversation:").removeprefix("user:")
-        wait = self.limiter.acquire(conversation, message.tenant_id, now)
-        if wait > timedelta(0):
-            await self.outbox.settle(message, PENDING, now, not_before=now + wait)
-            result.deferred += 1
-            return
-        try:
-            await self._deliver(message)
-        except ConnectorError as exc:
-            await self._failed(message, exc, now, result)
-            return
-        await self.outbox.settle(message, SENT, now)
-        lag = (now - datetime.fromisoformat(message.payload["due_at"])).total_seconds()
-        self.s.telemetry.timer_lag.record(max(0.0, lag))
-        result.sent += 1
-        result.lags.append(lag)
-
     async def _still_wanted(self, message: Message, now: datetime) -> bool:
         """A reminder whose update arrived meanwhile (or whose ticket closed) is not sent."""
         point = message.payload.get("point_at")
@@ -263,18 +252,6 @@ class Scheduler:
                                             at=self.s.clock.now())
         return created.conversation_id
 
-    async def _failed(self, message: Message, error: ConnectorError, now: datetime, result: TickResult) -> None:
-        if error.status in PERMANENT:
-            log.error("message %s refused for good: %s", message.key, error)
-            await self.outbox.settle(message, FAILED, now, error=str(error))
-            result.failed += 1
-            await self._escalate_failure(message, now)
-            return
-        delay = error.retry_after if error.retry_after is not None else BACKOFF(
-            SimpleNamespace(attempt_number=message.attempts))  # type: ignore[arg-type]  # it reads only this
-        await self.outbox.settle(message, PENDING, now, error=str(error), not_before=now + timedelta(seconds=delay))
-        result.deferred += 1
-
     async def _escalate_failure(self, message: Message, now: datetime) -> None:
         """A message nobody can receive goes to the team lead (once; never about itself)."""
         if message.ticket_id is None or message.purpose == "delivery_failed":
@@ -294,3 +271,14 @@ class Scheduler:
         where = await self._where(ticket, customer)
         await self.outbox.enqueue(self._row(f"{message.key}:failed:{lead}", ticket, None, f"user:{lead}", where, card,
                                             now, purpose="delivery_failed") for lead in leads)
+
+
+def send_policy(settings: Settings) -> SendPolicy:
+    return SendPolicy(concurrency=settings.send_concurrency, storm_window=timedelta(seconds=settings.storm_window),
+                      digest_minimum=settings.digest_minimum, coalescible=COALESCIBLE)
+
+
+def retention(settings: Settings) -> Retention:
+    return Retention(activities=timedelta(days=settings.keep_activities_days),
+                     dialogs=timedelta(days=settings.keep_dialogs_days),
+                     timers=timedelta(days=settings.keep_timers_days), outbox=timedelta(days=settings.keep_outbox_days))

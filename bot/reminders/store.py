@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,10 +41,12 @@ class Message:
     tenant_id: str | None
     payload: Mapping[str, Any]
     attempts: int
+    claim: str = ""
+    """This claim's fencing token: only its holder may extend the lease or record the outcome."""
 
 
 class TimerStore:
-    def __init__(self, db: Database, instance: str, lease: timedelta = timedelta(seconds=60)) -> None:
+    def __init__(self, db: Database, instance: str, lease: timedelta = timedelta(seconds=90)) -> None:
         self.db, self.instance, self.lease = db, instance, lease
 
     async def replan(self, ticket_id: int, planned: Sequence[PlannedTimer], now: datetime) -> None:
@@ -102,7 +105,7 @@ class TimerStore:
 
 
 class Outbox:
-    def __init__(self, db: Database, instance: str, lease: timedelta = timedelta(seconds=60)) -> None:
+    def __init__(self, db: Database, instance: str, lease: timedelta = timedelta(seconds=90)) -> None:
         self.db, self.instance, self.lease = db, instance, lease
 
     async def enqueue(self, messages: Iterable[Mapping[str, Any]]) -> None:
@@ -112,29 +115,62 @@ class Outbox:
                 await conn.execute(self.db.insert(outbox).values(rows).on_conflict_do_nothing(index_elements=["key"]))
 
     async def claim(self, now: datetime, limit: int) -> list[Message]:
+        """Ready messages (and ones whose claimant's lease ran out), each under a fresh fencing token.
+
+        Claiming is not an attempt: only a send that fails counts (see `settle`).
+        """
+        token = f"{self.instance}:{uuid.uuid4().hex[:12]}"
         ready = or_(and_(outbox.c.status == PENDING, outbox.c.not_before <= now),
                     and_(outbox.c.status == SENDING, outbox.c.lease_until < now))
         chosen = select(outbox.c.id).where(ready).order_by(outbox.c.not_before, outbox.c.id).limit(limit) \
             .with_for_update(skip_locked=True).cte("chosen")
         statement = (update(outbox).where(outbox.c.id == chosen.c.id)
-                     .values(status=SENDING, claimed_by=self.instance, lease_until=now + self.lease,
-                             attempts=outbox.c.attempts + 1)
+                     .values(status=SENDING, claimed_by=token, lease_until=now + self.lease)
                      .returning(outbox.c.id, outbox.c.key, outbox.c.ticket_id, outbox.c.purpose, outbox.c.recipient,
-                                outbox.c.tenant_id, outbox.c.payload, outbox.c.attempts))
+                                outbox.c.tenant_id, outbox.c.payload, outbox.c.attempts, outbox.c.claimed_by))
         async with self.db.write() as conn:
             found = [Message(*row) for row in await conn.execute(statement)]
         return sorted(found, key=lambda m: m.id)
 
+    @staticmethod
+    def _fenced(messages: Sequence[Message]) -> Any:
+        return or_(*(and_(outbox.c.id == m.id, outbox.c.claimed_by == m.claim) for m in messages)) \
+            if messages else outbox.c.id.is_(None)
+
+    async def hold(self, messages: Sequence[Message], now: datetime) -> set[int]:
+        """Extend the lease of those no other process has taken over (just before sending); the ids still ours.
+
+        The claim token is the fence: a replica that took a message over after our lease ran out changed it, so
+        this matches nothing for that message, atomically with its claim.
+        """
+        statement = (update(outbox).where(self._fenced(messages), outbox.c.status == SENDING)
+                     .values(lease_until=now + self.lease).returning(outbox.c.id))
+        async with self.db.write() as conn:
+            return {row[0] for row in await conn.execute(statement)}
+
     async def settle(self, message: Message, status: str, now: datetime, *, error: str | None = None,
-                     not_before: datetime | None = None) -> None:
-        """sent / failed / dropped, or back to pending until ``not_before``."""
-        values: dict[str, Any] = {"status": status, "last_error": (error or None) and error[:500]}
+                     not_before: datetime | None = None, failed: bool = False) -> bool:
+        """sent / failed / dropped, or back to pending until ``not_before``; False when the claim was lost."""
+        return await self.settle_all([message], status, now, error=error, not_before=not_before, failed=failed)
+
+    async def settle_all(self, messages: Sequence[Message], status: str, now: datetime, *, error: str | None = None,
+                         not_before: datetime | None = None, failed: bool = False) -> bool:
+        """Record one outcome for messages claimed together (a digest), in one transaction, fenced by each claim.
+
+        ``failed``: a send that went wrong (counts as an attempt; a throttle or a rate-limit wait does not).
+        """
+        values: dict[str, Any] = {"status": status, "last_error": (error or None) and error[:500],
+                                  "lease_until": None}
         if status == SENT:
             values["sent_at"] = now
         if not_before is not None:
             values["not_before"] = not_before
+        if failed:
+            values["attempts"] = outbox.c.attempts + 1
         async with self.db.write() as conn:
-            await conn.execute(update(outbox).where(outbox.c.id == message.id).values(**values))
+            done = await conn.execute(update(outbox).where(self._fenced(messages), outbox.c.status == SENDING)
+                                      .values(**values))
+        return done.rowcount == len(messages)
 
     async def counts(self) -> dict[str, int]:
         from sqlalchemy import func

@@ -32,7 +32,8 @@ def start_bot(folder: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "FAULTLINE_"))},
            "FAULTLINE_LOCAL": "1", "FAULTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'crash.db'}",
            "FAULTLINE_CONFIG": str(folder / "customers.toml"), "FAULTLINE_SCHEDULER_INTERVAL": "0.1",
-           "FAULTLINE_SCHEDULER_LEASE_SECONDS": "2", "PYTHONPATH": str(ROOT)}
+           "FAULTLINE_SCHEDULER_LEASE_SECONDS": "2", "PYTHONPATH": str(ROOT),
+           "FAULTLINE_SEND_CONCURRENCY": "1"}  # one send at a time: the kill lands exactly on the fifth
     return subprocess.Popen([sys.executable, "-m", "bot", "--port", str(port)], cwd=folder, env=env,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
