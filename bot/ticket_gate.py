@@ -139,4 +139,8 @@ class TicketGate:
         url = binding.service_url if binding else service_url
         if not team or not url or not user_mri:
             return False
-        return await self.s.connector.is_member(url, team, user_mri)
+        try:
+            return await self.s.connector.is_member(url, team, user_mri)
+        except ConnectorError as exc:  # Teams cannot say: no membership, so the answer stays "not found"
+            log.warning("support team membership of %s not known: %s", customer.id, type(exc).__name__)
+            return False

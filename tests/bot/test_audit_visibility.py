@@ -25,7 +25,7 @@ from bot.store.tickets import TicketStore
 from tests.bot.conftest import START, Running
 from tests.bot.fakes import MSP_TENANT
 from tests.bot.test_reminders import headlines, tick_at
-from tests.bot.test_ticket_actions import ENGINEER_A, ENGINEER_B, invoke, open_ticket, ticket_now
+from tests.bot.test_ticket_actions import ENGINEER_A, ENGINEER_B, OUTSIDER, invoke, open_ticket, ticket_now
 from tests.bot.test_visibility_http import (
     B_REPORT,
     ENGINEER_V,
@@ -159,3 +159,21 @@ async def test_an_update_typed_in_another_customers_thread_is_not_sent_to_your_o
     assert theirs.channel_conversation_id
     await say(split, val, "update on site in 20 minutes", "channel", theirs.channel_conversation_id)
     assert await state_of(split, mine) == before
+
+
+# -- asking Teams about membership must not tell a stranger that a ticket exists ---------------------------------------
+async def test_a_failing_membership_lookup_reads_like_an_unknown_id(tmp_path: Path) -> None:
+    """B's engineers are its support channel's members; while Teams cannot answer who they are, a stranger pressing
+    on B's ticket gets the unknown-id answer (not an apology that only an existing ticket would cause)."""
+    raw = tomllib.loads((resources.files("bot") / "demo_customers.toml").read_text(encoding="utf-8"))
+    raw["customers"][0]["engineers"] = "support_channel_members"
+    async with desk(tmp_path, config_from_mapping(raw, "members", tmp_path)) as running:
+        ticket = await open_ticket(running, B_REPORT)
+        stranger = Person(OUTSIDER, "Olly Outsider", MSP_TENANT)
+        missing = await press(running, stranger, MISSING_ID, v.REFRESH)
+        running.connector.fail_with = [500] * 8
+        theirs = await press(running, stranger, ticket.id, v.REFRESH)
+        running.connector.fail_with = []
+        assert theirs.answer == missing.answer
+        assert [t for t in theirs.traffic if t["method"] == "POST"] == []  # and no apology sent
+        assert_nothing_of(ticket, theirs)
