@@ -17,8 +17,8 @@ from typing import Any
 from bot.actions import Actor
 from bot.config import Customer
 from bot.connector import ConnectorError
-from bot.reminders.people import NoGraph, contacts
-from bot.rules.visibility import Viewer, Vouched, seen_as, worth_asking
+from bot.reminders.people import Managers, NoGraph, contacts
+from bot.rules.visibility import Viewer, Vouched, configured_contacts, seen_as, worth_asking
 from bot.services import Services
 from bot.store.tickets import Ticket
 
@@ -113,15 +113,24 @@ class TicketGate:
                                                                                                       ticket))
 
     async def _escalation_contacts(self, customer: Customer, ticket: Ticket) -> frozenset[str]:
-        """Team leads and managers over the customer's engineers and the ticket's assignee (Graph for unnamed ones)."""
+        """Team leads and managers over the customer's engineers (Graph for unnamed ones), and over the ticket's
+        assignee while the assignee is one of those people (a manager who took the ticket over): an assignee
+        dropped from the customer's file vouches for nobody."""
         managers = getattr(self.s.scheduler, "managers", None) or NoGraph()
-        people = sorted({*customer.engineers, *([ticket.assignee_id] if ticket.assignee_id else [])})
         try:
-            chains = await asyncio.gather(*(contacts(role, customer, replace(ticket, assignee_id=person), managers)
-                                            for person in people for role in ESCALATION_ROLES))
+            found = await self._chains(customer, ticket, sorted(customer.engineers), managers)
+            assignee = ticket.assignee_id
+            if assignee and assignee not in customer.engineers and assignee in found | configured_contacts(customer):
+                found |= await self._chains(customer, ticket, [assignee], managers)
         except ConnectorError as exc:  # no Graph token: only the configured contacts count
             log.warning("escalation contacts of %s not known: %s", customer.id, type(exc).__name__)
             return frozenset()
+        return found
+
+    @staticmethod
+    async def _chains(customer: Customer, ticket: Ticket, people: list[str], managers: Managers) -> frozenset[str]:
+        chains = await asyncio.gather(*(contacts(role, customer, replace(ticket, assignee_id=person), managers)
+                                        for person in people for role in ESCALATION_ROLES))
         return frozenset(person for chain in chains for person in chain)
 
     async def _in_support_channel(self, customer: Customer, service_url: str | None, user_mri: str | None) -> bool:
@@ -130,4 +139,8 @@ class TicketGate:
         url = binding.service_url if binding else service_url
         if not team or not url or not user_mri:
             return False
-        return await self.s.connector.is_member(url, team, user_mri)
+        try:
+            return await self.s.connector.is_member(url, team, user_mri)
+        except ConnectorError as exc:  # Teams cannot say: no membership, so the answer stays "not found"
+            log.warning("support team membership of %s not known: %s", customer.id, type(exc).__name__)
+            return False

@@ -21,7 +21,8 @@ FACT_DOCS: tuple[FactDoc, ...] = (
     FactDoc("impact", _OR(IMPACTS), "HOW BADLY: down = cannot be used at all; degraded = works but badly (poor "
             "audio, lag, slow, some calls failing, intermittent); at_risk = nothing fails for users yet (redundancy "
             "lost, risk found). If null: voice_quality / latency / capacity say degraded, resilience says at_risk, "
-            "a failures_per_day says degraded; otherwise read as down and listed in `undecided` when it matters"),
+            "a failures_per_day says degraded, a risk_event (not of a recurring fault) says at_risk; otherwise read "
+            "as down and listed in `undecided` when it matters"),
     FactDoc("users_affected", "whole number", "how many users; exactly 1 = a single user's issue"),
     FactDoc("pct_users_affected", "number 0-100", "share of the customer's users affected (not: without service)"),
     FactDoc("sites_affected", "whole number", "sites where the fault hits the site as a whole (its calls, its "

@@ -82,9 +82,12 @@ def inferred_impact(services: frozenset[str]) -> str | None:
 
 
 def said_impact(facts: Facts) -> str | None:
-    """The impact the report says: given, or said by the services, or ``degraded`` when a failure rate is given."""
+    """The impact the report says: given, or said by the services, or ``degraded`` when a failure rate is given,
+    or ``at_risk`` when a risk event is named that is not the risk of a recurring fault (a risk event is "currently
+    non-impacting", Vodafone P3 c / P4 b)."""
     intermittent = "degraded" if facts.failures_per_day is not None else None
-    return facts.impact or inferred_impact(facts.services_affected) or intermittent
+    risk = "at_risk" if facts.risk_event is not None and not facts.recurring else None
+    return facts.impact or inferred_impact(facts.services_affected) or intermittent or risk
 
 
 def impact_of(facts: Facts) -> str:

@@ -51,7 +51,8 @@ PROBES: tuple[tuple[str, Callable[[Facts], tuple[Any, ...]], Asks], ...] = (
     ("capacity_loss_pct", lambda f: (3, 10, 30, 60), _has("capacity", "sip_trunk")),
     ("email_delivery_minutes", lambda f: (1, 5), _has("messaging")),
     ("failures_per_day", lambda f: (5, 20), lambda f: impact_of(f) == "degraded"),
-    ("redundancy_left", lambda f: (True, False), _has("resilience", "sba")),
+    ("redundancy_left", lambda f: (True, False),
+     lambda f: _has("resilience", "sba")(f) or (impact_of(f) == "at_risk" and f.risk_event is None)),
     ("risk_event", lambda f: ("high", "medium", "low"), lambda f: bool(f.recurring) or impact_of(f) == "at_risk"),
     ("recurring", lambda f: (True,), lambda f: f.risk_event == "high"),
     ("equipment_owner", lambda f: ("provider", "customer"), _has("handset", "cordless_handsets")),
@@ -91,10 +92,19 @@ def _unknown(value: Any) -> bool:
     return value is None or value == frozenset()
 
 
+def _variants(facts: Facts, name: str, value: Any) -> tuple[Facts, ...]:
+    """The report with ``name`` set to ``value``; a service named for a report that says nothing of how widely is
+    also tried for the whole customer, since naming the service is asked first ("phones are broken" may be P1)."""
+    tried = with_fact(facts, name, value)
+    if name != "services_affected" or scope_of(facts) is not None:
+        return (tried,)
+    return tried, with_fact(tried, "pct_users_affected", 100)
+
+
 def _changes(policy: Policy, facts: Facts, name: str, values: tuple[Any, ...], answer: tuple[str, str | None],
              decide: Decide) -> bool:
     for value in values:
-        other = decide(policy, with_fact(facts, name, value))
-        if (other.category, other.priority) != answer:
-            return True
+        for other in (decide(policy, tried) for tried in _variants(facts, name, value)):
+            if (other.category, other.priority) != answer:
+                return True
     return False

@@ -28,8 +28,10 @@ Decided edge cases:
   itself, so binding is the MSP admin's statement of who may see the customer's new tickets. Asking the bot about
   the ticket there (`status` in the thread, a button on the card) still follows this rule.
 - Managers found through Graph see the tickets of the customers they are escalation contacts of: their chain over
-  one of C's engineers or over the ticket's assignee (so a manager who took a ticket over keeps seeing it). A
-  manager over another customer's engineers only sees nothing of C.
+  one of C's engineers, or over the ticket's assignee while that assignee is themselves one of C's escalation
+  contacts (so a manager who took a ticket over keeps seeing it, and their own manager is told). The manager of an
+  assignee dropped from C's file sees nothing of C through them. A manager over another customer's engineers only
+  sees nothing of C.
 - Being a ticket's assignee or reporter grants nothing by itself: an engineer dropped from C's file stops seeing
   C's tickets, those still assigned to them included; a reporter's id arriving from another tenant sees nothing.
 - A ticket whose customer has left the configuration is seen by nobody.

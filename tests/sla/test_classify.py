@@ -103,7 +103,7 @@ CASES: list[tuple[str, dict[str, Any], str, str | None, str, str]] = [
      "vodafone.excluded.customer_equipment", "Customer Equipment"),
     # -- CloudCTI 001 §3
     ("cloudcti", {"services_affected": ["click2dial"], "pct_users_affected": 100, "workaround": False},
-     "incident", "P1", "cloudcti.p1.entire_service", "Unavailability of the entire service"),
+     "incident", "P1", "cloudcti.p1.click2dial_crm", "Complete unavailability of the Click2Dial"),
     ("cloudcti", {"services_affected": ["crm_integration"], "users_affected": 2, "workaround": False},
      "incident", "P2", "cloudcti.p2.unavailable_for_users", "Unavailability for one or more users"),
     ("cloudcti", {"services_affected": ["call_recognition"], "pct_users_affected": 100, "impact": "degraded"},

@@ -66,6 +66,7 @@ QUOTES = {
     "vodafone.excluded.customer_equipment": "Customer Equipment",
     "vodafone.service_request": "Incident means an unplanned interruption",
     "cloudcti.p1.entire_service": "Unavailability of the entire service at one or more user locations",
+    "cloudcti.p1.click2dial_crm": "Click2Dial and/or CRM Integration Service without a timely solution",
     "cloudcti.p2.unavailable_for_users": "Unavailability for one or more users",
     "cloudcti.p2.reduced_for_all": "structurally reduced performance of the service for all users",
     "cloudcti.p3.reduced": "Reduced performance for one or more users",
@@ -288,7 +289,7 @@ VODAFONE = [
 CLOUDCTI = [
     Case("Click2Dial down at one location of three", "cloudcti",
          {"services_affected": ["click2dial"], **DOWN, "sites_affected": 1, "total_sites": 3}, "P1",
-         ["cloudcti.p1.entire_service"]),
+         ["cloudcti.p1.click2dial_crm"]),
     Case("the whole CTI service down everywhere", "cloudcti",
          {"services_affected": ["all"], **DOWN, "pct_users_affected": 100}, "P1", ["cloudcti.p1.entire_service"]),
     Case("Click2Dial down at a location, with a timely workaround", "cloudcti",
