@@ -37,6 +37,7 @@ class Extraction:
 
 
 SERVICE_PATTERNS = tuple((re.compile(pattern), alternatives) for pattern, alternatives in v.SERVICE_PHRASES)
+WEAK_PATTERNS = tuple((re.compile(pattern), alternatives) for pattern, alternatives in v.WEAK_PHRASES)
 IMPACT_PATTERNS = {name: re.compile(pattern) for name, pattern in (
     ("partial", v.PARTIAL), ("degraded", v.DEGRADED), ("user_down", v.USER_DOWN),
     ("component_down", v.COMPONENT_DOWN), ("at_risk", v.AT_RISK))}
@@ -45,7 +46,7 @@ AGO = re.compile(r"\b(\d+(?:\.\d+)?|an?|one|two|three|four|five|ten|fifteen|twen
                  r" of|a few|half an) ?(minutes?|mins?|hours?|hrs?|h|m) ago\b")
 CLOCK = re.compile(r"\b(?:since|from|at|around|about|started(?: at)?|began(?: at)?|as of)\s+((?:yesterday |today )?"
                    r"(?:at )?\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)?)(?![\w%])")
-MOS = re.compile(r"\bmos\b(?: score)?\D{0,8}?(\d(?:\.\d+)?)")
+MOS = re.compile(r"\bmos\b(?: score)?\D{0,20}?(\d(?:\.\d+)?)")
 LATENCY = re.compile(r"(\d{2,4}) ?ms\b")
 CAPACITY = re.compile(r"(\d+) (?:out )?(?:of|/) (?:our |the |my )?(\d+) (?:sip |call |voice )?(?:channels|lines|"
                       r"trunks|circuits)")
@@ -130,16 +131,22 @@ def _services(text: str, catalogue: Mapping[str, str], vocabulary: Vocabulary, r
         if hit and sid not in chosen:
             chosen.append(sid)
             sources.append(hit)
-    for pattern, alternatives in SERVICE_PATTERNS:
-        match = pattern.search(text)
-        if match:
-            _choose(_alternative(alternatives, catalogue), chosen)
-            sources.append(match[0])
+    _named(SERVICE_PATTERNS, text, catalogue, chosen, sources)
+    if not chosen:
+        _named(WEAK_PATTERNS, text, catalogue, chosen, sources)
     chosen = _fall_back(chosen, catalogue)
     if not chosen and (match := v.GENERIC.search(text)):
         chosen, sources = list(_alternative(v.CALLS, catalogue)), [match[0]]
     if chosen:
         result.add("services", chosen, "; ".join(dict.fromkeys(sources)))
+
+
+def _named(patterns: Sequence[tuple[re.Pattern[str], v.Alternatives]], text: str, catalogue: Mapping[str, str],
+           chosen: list[str], sources: list[str]) -> None:
+    for pattern, alternatives in patterns:
+        if match := pattern.search(text):
+            _choose(_alternative(alternatives, catalogue), chosen)
+            sources.append(match[0])
 
 
 def _alternative(alternatives: v.Alternatives, catalogue: Mapping[str, str]) -> tuple[str, ...]:
@@ -180,7 +187,7 @@ def _scope(original: str, lowered: str, result: Extraction) -> None:
     for found in (scope.sites(lowered), scope.users(lowered), everyone):
         for key, (value, source) in found.items():
             result.add(key, value, source)
-    name = site or scope.site_name(original, lowered)
+    name = scope.site_name(original, lowered) or site
     if name:
         result.add("site_name", name, name)
         result.add("sites_affected", 1, name)

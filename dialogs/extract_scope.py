@@ -32,10 +32,11 @@ COUNT = re.compile(r"\b" + NUM + r" (?:of (?:our |the )?)?" + PEOPLE + r"\b")
 PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?) ?%(?! of (?:the |our )?(?:calls|channels|lines|capacity))")
 SHARE = re.compile(r"\b(" + "|".join(sorted(SHARES, key=len, reverse=True)) + r") (?:of )?(?:the |our |my )?"
                    r"(?:users|staff|people|office|company|us|team|phones|extensions|agents|employees)\b")
-EVERYONE = re.compile(r"\b(?:everyone|everybody|nobody|no one|none of us|any(?:one|body)|all (?:of )?(?:our |the )?"
+EVERYONE = re.compile(r"\b(?:everyone|everybody|nobody|no one|none of us|all (?:of )?(?:our |the )?"
                       r"(?:users|staff|people|phones|extensions|agents|of us)|every (?:user|phone|extension)"
                       r"|the whole (?:company|business|firm|team)|company[- ]wide)\b")
-AT_SITE = re.compile(r"\s*(?:at|in|from|on|based in)\s+(?:the |our )?([a-z][\w'-]*(?: [a-z][\w'-]*)?)")
+AT_SITE = re.compile(r"\s*(?:at|in|from|on|based in)\s+(?:the |our )?([a-z][\w'-]*)(?: (" + SITE_WORD + r"))?\b")
+PLACE_PREFIXES = {"head", "main", "central", "north", "south", "east", "west", "new", "old", "sales", "support"}
 SITES_OF = re.compile(NUM + r" (?:out )?of (?:our |the )?" + NUM + r" ?" + PLACES + r"?")
 ALL_SITES = re.compile(r"\b(?:all|every one of|each of) (?:(?:the |our )?" + NUM + r" )?(?:of )?(?:our |the )?"
                        + PLACES + r"\b|\bevery " + PLACES + r"\b")
@@ -44,7 +45,14 @@ OTHERS_FINE = re.compile(r"\b(?:the |our )?other " + NUM + r"? ?" + PLACES + r"?
                          r"(?: all)? (?:fine|ok|okay|working|unaffected|not affected|alright|normal)")
 N_SITES = re.compile(r"\b" + NUM + r" (?:of (?:our |the )?)?" + PLACES + r"\b")
 NAMED = re.compile(r"\b(?:at|in|from|for)\s+(?:the\s+|our\s+)?([A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?)")
-NAMED_LOWER = re.compile(r"\b(?:the|our|at|in)\s+([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)\s+" + SITE_WORD + r"\b")
+SUBJECT = re.compile(r"(?:^|[,.;] |\bbut )([A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?) (?:has|have|is|isn't|are|aren't|can't"
+                     r"|cannot|can|office|site|branch|lost|keeps?)\b")
+NOT_A_PLACE = NOT_A_SITE | {"voicemail", "phones", "calls", "everyone", "everybody", "nobody", "internet", "sales",
+                            "reception", "support", "outbound", "inbound", "incoming", "outgoing", "someone",
+                            "customers", "callers", "users", "staff", "half", "some", "most", "nothing", "everything",
+                            "audio", "sound", "email", "emails", "this", "there", "he", "she", "they", "it's",
+                            "recording", "hunt", "queue", "the", "our", "my", "no", "still", "again", "please"}
+NAMED_LOWER = re.compile(r"\b(?:the|our|at|in)\s+([a-z][a-z'-]+(?: [a-z][a-z'-]+)?)\s+(" + SITE_WORD + r")\b")
 
 
 def number(word: str) -> int:
@@ -96,10 +104,9 @@ def everyone(text: str) -> tuple[Found, str | None]:
     if not match:
         return {}, None
     at = AT_SITE.match(text, match.end())
-    if at:
-        words = [w for w in at[1].split() if not re.fullmatch(SITE_WORD, w)]
-        if words and words[0] not in NOT_A_SITE:
-            return {"sites_affected": (1, match[0] + at[0])}, " ".join(words).title()
+    if at and at[1] not in NOT_A_SITE and not re.fullmatch(SITE_WORD, at[1]):
+        name = f"{at[1]} {at[2]}" if at[2] and at[1] in PLACE_PREFIXES else at[1]
+        return {"sites_affected": (1, match[0] + at[0])}, name.title()
     return {"pct_users_affected": (100.0, match[0])}, None
 
 
@@ -156,7 +163,10 @@ def site_name(original: str, lowered: str) -> str | None:
         words = [w for w in match[1].split() if w.lower() not in NOT_A_SITE and not w.isupper()]
         if words and words[0] == match[1].split()[0]:
             return " ".join(words)
+    subject = SUBJECT.search(original)
+    if subject and subject[1].split()[0].lower() not in NOT_A_PLACE:
+        return subject[1]
     lower = NAMED_LOWER.search(lowered)
     if lower and lower[1].split()[0] not in NOT_A_SITE:
-        return lower[1].title()
+        return (f"{lower[1]} {lower[2]}" if lower[1] in PLACE_PREFIXES else lower[1]).title()
     return None

@@ -96,7 +96,7 @@ def _how_badly(value: Mapping[str, Any], errors: dict[str, str]) -> dict[str, An
         errors["impact"] = "Choose how badly it fails from the list."
     found["impact"] = impact if impact in IMPACTS else None
     mos = _number(value.get("voice_mos"), "The MoS score", errors, "voice_mos", 5)
-    if mos is not None and mos < 1:
+    if (mos is not None and mos < 1) or "between" in errors.get("voice_mos", ""):
         errors["voice_mos"] = "The MoS score must be between 1 and 5."
         mos = None
     found["voice_mos"] = mos

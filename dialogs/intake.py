@@ -23,7 +23,7 @@ from dialogs.summary import report_view, understood
 from dialogs.timeparse import TimeInFuture, TimeNotUnderstood, parse_started_at
 from dialogs.triggers import description_in, intent_of
 from sla import Classification, Policy, classify
-from sla.classify import facts_from_mapping
+from sla.classify import Facts, facts_from_mapping
 
 FIELD_WORDS = {
     "description": ("description", "details", "what happens", "what's wrong"),
@@ -60,6 +60,7 @@ class IntakeContext:
     now: datetime
     channel: str = "chat"
     vocabulary: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    classifier: Callable[[Policy, Facts], Classification] = classify
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,7 @@ def facts_of(kind: str, found: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _classify(state: Mapping[str, Any], ctx: IntakeContext) -> Classification:
-    return classify(ctx.policy, facts_from_mapping(facts_of(state["kind"], state["answers"])))
+    return ctx.classifier(ctx.policy, facts_from_mapping(facts_of(state["kind"], state["answers"])))
 
 
 def _confirm(state: dict[str, Any], ctx: IntakeContext, replies: list[Reply]) -> Outcome:

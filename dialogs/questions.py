@@ -46,6 +46,8 @@ class Situation:
 
 
 def answered(found: Mapping[str, Any], step: str) -> bool:
+    if step == "recurrence" and found.get("recurring"):
+        return "risk_event" in found  # "again" says it recurs, not whether it could get worse
     return any(key in found for key in KEYS.get(step, (step,)))
 
 

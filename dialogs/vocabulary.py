@@ -19,7 +19,7 @@ SERVICE_PHRASES: tuple[tuple[str, Alternatives], ...] = (
      r"outbound|incoming (?:or|and) outgoing", CALLS),
     (r"incoming|inbound|in-bound|receiv\w* (?:any )?(?:external )?calls?|calls? (?:are )?(?:not |n't )?coming in"
      r"|not getting (?:any )?calls|can'?t be (?:called|reached|rung)|callers (?:get|hear|are getting)|rings? out"
-     r"|not ringing|doesn'?t ring|won'?t ring|engaged tone|busy tone|goes? straight to|main number|ddi", INBOUND),
+     r"|engaged tone|busy tone|main number|\bddi", INBOUND),
     (r"outbound|outgoing|out-going|make (?:any )?(?:external )?calls?|(?:call|dial|ring|phone) (?:out|anyone|"
      r"externally|mobiles?|customers|numbers)|dial(?:l?ing)? out|calling out|call out", OUTBOUND),
     (r"internal calls?|extension to extension|between (?:extensions|desks|us)|call each other|transfers?"
@@ -46,7 +46,8 @@ SERVICE_PHRASES: tuple[tuple[str, Alternatives], ...] = (
     (r"\bpbx\b|connector|old (?:phone )?system", (("pbx_connector",),)),
     (r"\bsba\b|survivable|branch appliance", (("sba",),)),
     (r"sip ?trunks?|\btrunks?\b", (("sip_trunk",), ("capacity",))),
-    (r"desk ?phones?|handsets?|yealink|polycom|\bpoly\b|headsets?|(?:my|his|her|their) (?:desk )?phone\b",
+    (r"desk ?phones?|(?<!dect )(?<!cordless )handsets?|yealink|polycom|\bpoly\b|headsets?"
+     r"|(?:my|his|her|their) (?:desk )?phone\b",
      (("handset",),)),
     (r"cordless|\bdect\b|mobile handsets?", (("cordless_handsets",), ("handset",))),
     (r"channels?|capacity|concurrent|lines? (?:are )?(?:all )?(?:busy|full)|all lines busy",
@@ -65,6 +66,10 @@ SERVICE_PHRASES: tuple[tuple[str, Alternatives], ...] = (
 """Phrases → service alternatives. Generic words ("phones", "calls") are in GENERIC, used only when nothing
 more specific is named; voice quality and lag fall back to the calls themselves where not in the catalogue."""
 
+WEAK_PHRASES: tuple[tuple[str, Alternatives], ...] = (
+    (r"(?:not|n't|never) ring(?:ing)?|rings? out|goes? straight to|going straight to", INBOUND),
+)
+"""Phrases that name a service only when nothing more specific is named ("the hunt group isn't ringing")."""
 GENERIC = re.compile(r"\bphones?\b|\bcalls?\b|\bcalling\b|dial ?tone|\bring(?:ing)?\b|phone lines?|\blines?\b"
                      r"|telephony|\bteams calling\b|\bdial(?:l?ing)?\b")
 QUALITY_FALLBACK: dict[str, Alternatives] = {"voice_quality": CALLS, "latency": CALLS}
@@ -72,7 +77,7 @@ QUALITY_FALLBACK: dict[str, Alternatives] = {"voice_quality": CALLS, "latency": 
 PARTIAL = (r"some calls|some of (?:the|our) calls|calls? (?:sometimes|occasionally)|intermittent\w*|on and off"
            r"|now and (?:then|again)|every so often|the odd call|now and then|some(?:times)? (?:fail|drop)")
 DEGRADED = (r"choppy|robotic|echo|crackl\w*|breaking up|garbled|distorted|muffled|jitter|\blag\b|laggy|latency"
-            r"|delay\w*|\bslow\w*|sluggish|dropping|drop(?:ped|s)? (?:out|off)|\bdrops\b|cut(?:ting|s)? (?:off|out)"
+            r"|delay\w*|\bslow\w*|sluggish|dropping|\bdrop(?:s|ped)?\b|cut(?:ting|s)? (?:off|out)"
             r"|patchy|flaky|poor|bad (?:quality|audio|line|sound)|one[- ]way audio|hard to (?:hear|understand)"
             r"|can'?t hear (?:them|each other|properly|clearly)|quiet|static|hiss|buzz\w*|tinny|takes ages"
             r"|not (?:always|reliably)|unreliable|degraded")
@@ -82,7 +87,8 @@ USER_DOWN = (CANT + r" (?:make|receive|place|call|dial|get|ring|phone|log|access
              r"|\b(?:nobody|no one|none of (?:us|them))\b[^,.;]{0,40}?\b(?:can|is able|are able|gets?|getting"
              r"|hears?|receiv\w*|mak\w*)\b"
              r"|no \w+ (?:being |are being |is being )?(?:delivered|received|coming in|going out|getting through)"
-             r"|not getting any|no (?:incoming |inbound |outbound "
+             r"|not getting any|(?:isn'?t|aren'?t|not|never|doesn'?t|don'?t|won'?t) ring(?:ing)?\b"
+             r"|no (?:incoming |inbound |outbound "
              r"|outgoing |external )?calls|no dial ?tone|no service|none of (?:us|the)|not (?:being )?delivered|nothing"
              r"|won'?t (?:work|connect|ring|load|start|go through)|doesn'?t (?:work|ring)|not (?:coming|going) "
              r"through|engaged tone|busy tone|dead air|rings? out|goes? straight to|not ringing|isn'?t getting")
@@ -114,7 +120,7 @@ TYPOS: dict[str, str] = {
     "cant": "can't", "dont": "don't", "isnt": "isn't", "wont": "won't", "arent": "aren't", "doesnt": "doesn't",
     "noone": "no one", "no-one": "no one", "evryone": "everyone", "everyon": "everyone", "every1": "everyone",
     "recieve": "receive", "recieving": "receiving", "recieved": "received", "incomming": "incoming",
-    "incomin": "incoming", "outgoign": "outgoing", "outgong": "outgoing", "outboud": "outbound",
+    "incomin": "incoming", "comming": "coming", "outgoign": "outgoing", "outgong": "outgoing", "outboud": "outbound",
     "voicmail": "voicemail", "vociemail": "voicemail", "voicemial": "voicemail", "voicemal": "voicemail",
     "phnoes": "phones", "phoens": "phones", "fones": "phones", "calsl": "calls", "clals": "calls",
     "qeues": "queues", "queus": "queues", "ques": "queues", "quees": "queues", "robtic": "robotic",

@@ -192,11 +192,35 @@ def test_a_full_report_by_the_card_form() -> None:
     ({"users_affected": "many"}, "must be a number"),
     ({"sites_affected": "5"}, "more than the 4 you have"),
     ({"description": "  "}, "Describe what happens"),
+    ({"impact": "sideways"}, "Choose how badly it fails from the list"),
+    ({"voice_mos": "7"}, "The MoS score must be between 1 and 5"),
+    ({"voice_mos": "0.5"}, "The MoS score must be between 1 and 5"),
+    ({"latency_ms_rtt": "fast"}, "The round-trip time must be a number"),
+    ({"channels_failing": "50", "channels_total": "40"}, "Give the failing channels and the total"),
+    ({"channels_failing": "5"}, "Give the failing channels and the total"),
 ])
 def test_every_invalid_form_answer_comes_back_with_its_message(changes: dict[str, Any], message: str) -> None:
     outcome = step(start("fault", ctx()).state or {}, Turn(value=form(**changes)), ctx())
     assert outcome.state is not None and outcome.state.get("step") != "confirm"
     assert message in said(outcome) and "Please correct the highlighted answers." in said(outcome)
+
+
+def test_the_form_carries_how_badly_and_the_measures() -> None:
+    outcome = step(start("fault", ctx("vodafone-vone-m")).state or {}, Turn(value=form(
+        impact="degraded", voice_mos="2.7", latency_ms_rtt="130", channels_failing="10", channels_total="40",
+        recurring="true", could_get_worse="true")), ctx("vodafone-vone-m"))
+    assert outcome.state is not None and outcome.state["step"] == "confirm"
+    found = outcome.state["answers"]
+    assert (found["impact"], found["voice_mos"], found["latency_ms_rtt"]) == ("degraded", 2.7, 130)
+    assert (found["capacity_loss_pct"], found["recurring"], found["risk_event"]) == (25, True, "high")
+    assert "voice quality MoS 2.7" in said(outcome) and "Working, but badly" in said(outcome)
+
+
+def test_the_form_is_prefilled_with_what_the_message_said() -> None:
+    card = said(start("fault", ctx(), "calls keep dropping again for everyone since 9:15"))
+    assert '"id": "impact"' in card and '"value": "degraded"' in card
+    assert '"id": "recurring", "title": "This has happened before", "value": "true"' in card
+    assert '"value": "09:15"' in card and '"value": 100.0' in card
 
 
 def test_confirm_before_the_end_is_refused_politely() -> None:
@@ -259,3 +283,76 @@ def test_every_contract_reaches_a_confirmation_for_every_kind(policy: str, kind:
     assert len(asked) == len(set(asked))  # nothing asked twice
     confirmed = step(outcome.state, Turn("confirm"), ctx(policy))
     assert confirmed.submission is not None
+
+
+def undecided_about(*names: str) -> Any:
+    """A classifier that says the given facts, while unknown, would change the answer (as sla/ will)."""
+    from sla.classify import Classification, Facts, classify
+
+    def classifier(policy: Any, facts: Facts) -> Classification:
+        result = classify(policy, facts)
+        unknown = tuple(n for n in names if facts.value(n) is None)
+        return Classification(result.policy, result.category, result.priority, result.rules, unknown)
+    return classifier
+
+
+LEEDS = "since 9:40 nobody at the Leeds office can make outbound calls, the other two sites are fine"
+
+
+def test_what_the_classification_calls_undecided_is_asked_once() -> None:
+    from dataclasses import replace
+
+    plain, _ = drive(LEEDS, ctx("duocall-standard"))
+    context = replace(ctx("duocall-standard"), classifier=undecided_about("pct_users_affected", "voice_mos"))
+    outcome, asked = drive(LEEDS, context)
+    assert asked == ["mission_critical_site", "workaround", "users", "voice_quality"]
+    assert outcome.state is not None and outcome.state["step"] == "confirm"  # "not sure" is not asked again
+    assert plain.state is not None and "voice_mos" not in plain.state["answers"]
+
+
+def test_impact_is_asked_in_plain_words_and_read() -> None:
+    outcome = start("fault", ctx(), "something is wrong with the voicemail")
+    outcome = step(outcome.state or {}, Turn("10 minutes ago"), ctx())
+    assert "Is it down (it can't be used at all), or working badly" in said(outcome)
+    badly = step(outcome.state or {}, Turn("working, but badly"), ctx())
+    assert badly.state is not None and badly.state["answers"]["impact"] == "degraded"
+
+
+@pytest.mark.parametrize(("policy", "first", "question", "answer", "found"), [
+    ("vodafone-vone-m", "calls are choppy for everyone", "is speech hard to understand", "yes",
+     {"voice_mos": 2.5, "voice_mos_estimated": True}),
+    ("vodafone-vone-m", "calls are choppy for everyone", "is speech hard to understand", "2.9",
+     {"voice_mos": 2.9}),
+    ("vodafone-vone-m", "terrible lag on calls for everyone", "round-trip time", "150 ms", {"latency_ms_rtt": 150}),
+    ("vodafone-vone-m", "we're out of call channels, everyone gets busy", "call channels are failing",
+     "10 of 40", {"capacity_loss_pct": 25}),
+])
+def test_voice_quality_lag_and_capacity_are_asked_where_the_contract_grades_them(
+        policy: str, first: str, question: str, answer: str, found: dict[str, Any]) -> None:
+    services = {"voice_quality": "Voice quality", "latency": "Latency", "capacity": "Capacity", "all": "Everything"}
+    context = IntakeContext("ACME", LIB.get(policy), services, ZoneInfo("Europe/London"), NOW)
+    outcome = start("fault", context, first + " since 9:00")
+    while outcome.state is not None and question not in said(outcome).splitlines()[-1]:
+        assert outcome.state["step"] in SCRIPTED and outcome.state["step"] != "confirm", said(outcome)
+        outcome = step(outcome.state, Turn(SCRIPTED[outcome.state["step"]]), context)
+    answered = step(outcome.state or {}, Turn(answer), context)
+    assert answered.state is not None
+    assert {k: answered.state["answers"].get(k) for k in found} == found
+
+
+@pytest.mark.parametrize(("answer", "found"), [
+    ("yes, and it could spread to the other sites", {"recurring": True, "risk_event": "high"}),
+    ("yes twice this week", {"recurring": True, "risk_event": None}), ("no", {"recurring": False}),
+    ("not sure", {"recurring": None}),
+])
+def test_recurrence_is_asked_when_the_report_says_again(answer: str, found: dict[str, Any]) -> None:
+    from dataclasses import replace
+
+    context = replace(ctx(), classifier=undecided_about("risk_event"))
+    outcome = start("fault", context, "just me, my handset has died again since 9:00")
+    while outcome.state is not None and outcome.state["step"] != "recurrence":
+        outcome = step(outcome.state, Turn(SCRIPTED[outcome.state["step"]]), context)
+    assert "Has this happened before, and could it get worse?" in said(outcome)
+    answered = step(outcome.state or {}, Turn(answer), context)
+    assert answered.state is not None
+    assert {k: answered.state["answers"].get(k) for k in found} == found
