@@ -167,6 +167,8 @@ def step(state: dict[str, Any], turn: Turn, ctx: IntakeContext) -> Outcome:
         return command(state, turn, ctx)
     if state.get("step") == "confirm":
         return _at_confirm(state, turn, ctx)
+    if turn.words.startswith("change ") and _field_named(turn.words, state):
+        return _change_now(state, str(_field_named(turn.words, state)), ctx)
     if state.get("step") == "choose_change":
         return _choose_change(state, turn, ctx)
     return _answer(state, turn, ctx)
@@ -208,7 +210,7 @@ def _answer(state: dict[str, Any], turn: Turn, ctx: IntakeContext) -> Outcome:
     current = state.get("step") or "description"
     if not turn.text.strip():
         return Outcome(state, (Reply(_prompt(current, ctx)),))
-    if current == "description" and not state.get("editing"):
+    if current == "description" and not state.get("editing") and "description" not in state["answers"]:
         return _described(state, turn.text, ctx)
     try:
         state["answers"].update(_read(current, turn.text, state, ctx))
@@ -268,6 +270,15 @@ def _choose_change(state: dict[str, Any], turn: Turn, ctx: IntakeContext) -> Out
     if chosen is None:
         return _offer_changes(state, turn, ctx)
     state.update(step=chosen, editing=True)
+    return Outcome(state, (Reply(_prompt(chosen, ctx)),))
+
+
+def _change_now(state: dict[str, Any], chosen: str, ctx: IntakeContext) -> Outcome:
+    """Correct something read from the first message before the summary; the questions then carry on."""
+    state["asked"] = [s for s in state["asked"] if s != chosen]
+    for key in questions.KEYS.get(chosen, (chosen,)):
+        state["answers"].pop(key, None)
+    state["step"] = chosen
     return Outcome(state, (Reply(_prompt(chosen, ctx)),))
 
 

@@ -104,7 +104,8 @@ def understood(found: Mapping[str, Any], sources: Mapping[str, str], services: M
     if not lines:
         return ""
     return ("What I understood so far:\n" + "\n".join(lines) +
-            "\n\nIf something is wrong, say “change” when you see the summary, or correct it in the form.")
+            "\n\nIf something is wrong, say for example “change services” or “change sites”, or correct it in "
+            "the form.")
 
 
 def clock_note(ctx: IntakeContext, result: Classification, reported_at: datetime) -> str:

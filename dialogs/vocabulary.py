@@ -46,10 +46,10 @@ SERVICE_PHRASES: tuple[tuple[str, Alternatives], ...] = (
     (r"\bpbx\b|connector|old (?:phone )?system", (("pbx_connector",),)),
     (r"\bsba\b|survivable|branch appliance", (("sba",),)),
     (r"sip ?trunks?|\btrunks?\b", (("sip_trunk",), ("capacity",))),
-    (r"desk ?phones?|(?<!dect )(?<!cordless )handsets?|yealink|polycom|\bpoly\b|headsets?"
+    (r"desk ?phones?|handsets?|yealink|polycom|\bpoly\b|headsets?"
      r"|(?:my|his|her|their) (?:desk )?phone\b",
      (("handset",),)),
-    (r"cordless|\bdect\b|mobile handsets?", (("cordless_handsets",), ("handset",))),
+    (r"cordless|\bdect\b|mobile handsets?", (("cordless_handsets",),)),
     (r"channels?|capacity|concurrent|lines? (?:are )?(?:all )?(?:busy|full)|all lines busy",
      (("capacity",), ("sip_trunk",))),
     (r"choppy|robotic|echo|crackl\w*|breaking up|garbled|distorted|muffled|jitter|one[- ]way audio|audio"

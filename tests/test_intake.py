@@ -356,3 +356,13 @@ def test_recurrence_is_asked_when_the_report_says_again(answer: str, found: dict
     answered = step(outcome.state or {}, Turn(answer), context)
     assert answered.state is not None
     assert {k: answered.state["answers"].get(k) for k in found} == found
+
+
+def test_something_read_wrongly_can_be_corrected_before_the_summary() -> None:
+    outcome = start("fault", ctx(), "since 9:40 nobody can make outbound calls")
+    assert outcome.state is not None and outcome.state["answers"]["services"] == ["outbound_calls"]
+    asked = step(outcome.state, Turn("change services"), ctx())
+    assert "Which services are affected?" in said(asked)
+    corrected = step(asked.state or {}, Turn("inbound calls"), ctx())
+    assert corrected.state is not None and corrected.state["answers"]["services"] == ["inbound_calls"]
+    assert corrected.state["step"] != "confirm"  # the remaining questions carry on
