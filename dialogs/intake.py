@@ -266,6 +266,8 @@ def _field_named(text: str, state: Mapping[str, Any]) -> str | None:
 
 
 def _choose_change(state: dict[str, Any], turn: Turn, ctx: IntakeContext) -> Outcome:
+    if turn.words in CONFIRM_WORDS:  # changed their mind: open what the summary showed, as the button does
+        return _confirmed(state, turn, ctx)
     chosen = _field_named(turn.words, state)
     if chosen is None:
         return _offer_changes(state, turn, ctx)

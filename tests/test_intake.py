@@ -8,6 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adaptive_cards import verbs
 from dialogs.extract import kind_of
@@ -138,6 +140,8 @@ def test_open_the_ticket_while_choosing_a_change_opens_what_was_shown() -> None:
     assert choosing.state is not None and choosing.state["step"] == "choose_change"
     confirmed = step(choosing.state, Turn(value={verbs.ACTION_KEY: verbs.CONFIRM}), ctx())
     assert confirmed.submission is not None and confirmed.submission.classification.priority == "P1"
+    typed = step(choosing.state, Turn("confirm"), ctx())
+    assert typed.submission is not None and typed.submission.answers == confirmed.submission.answers
 
 
 def test_a_half_finished_report_is_plain_json() -> None:
@@ -366,3 +370,17 @@ def test_something_read_wrongly_can_be_corrected_before_the_summary() -> None:
     corrected = step(asked.state or {}, Turn("inbound calls"), ctx())
     assert corrected.state is not None and corrected.state["answers"]["services"] == ["inbound_calls"]
     assert corrected.state["step"] != "confirm"  # the remaining questions carry on
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200) | st.lists(st.sampled_from(
+    ["nobody", "at", "the", "Leeds", "office", "12", "of", "3", "sites", "since", "9:40", "25:99", "100%", "150%",
+     "half", "again", "calls", "choppy", "down", "backup", "MOS", "0.2", "0", "of 0", "channels", "999ms", "report",
+     "a", "fault", "?", "please add", "cordless", "handsets", "emails", "delayed", "by", "90", "hours"]),
+    max_size=14).map(" ".join))
+def test_any_first_message_starts_a_report_that_survives_a_restart(text: str) -> None:
+    outcome = start("fault", ctx(), text)
+    if outcome.state is not None:
+        restored = json.loads(json.dumps(outcome.state))
+        assert restored == outcome.state and restored["step"] in {*SCRIPTED, "confirm"}
+        step(restored, Turn("confirm"), ctx())
