@@ -24,6 +24,9 @@ NOT_A_SITE = {"the", "our", "a", "this", "that", "other", "whole", "every", "all
               "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "morning", "one",
               "afternoon", "evening", "total", "general", "queue", "system", "phone", "future", "time", "fact"}
 
+NOBODY_AFFECTED = re.compile(r"\b(?:no (?:users?|one|staff|calls)|nobody|none of (?:us|the users))(?: (?:is|are|has been|"
+                             r"have been))? (?:affected|impacted|noticed)|\b(?:users|staff|calls) (?:are |seem )?"
+                             r"(?:not affected|unaffected|unaware)")
 SINGLE = re.compile(r"\b(?:just|only) (?:me|my|for me)\b|\bmy (?:own )?(?:desk ?)?(?:phone|voicemail|extension|"
                     r"handset|headset|line|crm|laptop|calls)\b|\b(?:one|a single|just one|1) (?:user|person|"
                     r"colleague)\b|\bfor me\b|\bi (?:can'?t|cannot|am unable)")
@@ -61,11 +64,16 @@ def number(word: str) -> int:
 
 def users(text: str) -> Found:
     """Users affected, as a count and/or a share."""
-    for reader in (_of_total, _percent, _share, _count, _single):
+    for reader in (_nobody, _of_total, _percent, _share, _count, _single):
         found = reader(text)
         if found:
             return found
     return {}
+
+
+def _nobody(text: str) -> Found:
+    match = NOBODY_AFFECTED.search(text)
+    return {"pct_users_affected": (0.0, match[0])} if match else {}
 
 
 def _of_total(text: str) -> Found:
