@@ -24,9 +24,9 @@ NOT_A_SITE = {"the", "our", "a", "this", "that", "other", "whole", "every", "all
               "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "morning", "one",
               "afternoon", "evening", "total", "general", "queue", "system", "phone", "future", "time", "fact"}
 
-NOBODY_AFFECTED = re.compile(r"\b(?:no (?:users?|one|staff|calls)|nobody|none of (?:us|the users))(?: (?:is|are|has been|"
-                             r"have been))? (?:affected|impacted|noticed)|\b(?:users|staff|calls) (?:are |seem )?"
-                             r"(?:not affected|unaffected|unaware)")
+NOBODY_AFFECTED = re.compile(r"\b(?:no (?:users?|one|staff|calls)|nobody|none of (?:us|the users))"
+                             r"(?: (?:is|are|has been|have been))? (?:affected|impacted|noticed)"
+                             r"|\b(?:users|staff|calls) (?:are |seem )?(?:not affected|unaffected|unaware)")
 SINGLE = re.compile(r"\b(?:just|only) (?:me|my|for me)\b|\bmy (?:own )?(?:desk ?)?(?:phone|voicemail|extension|"
                     r"handset|headset|line|crm|laptop|calls)\b|\b(?:one|a single|just one|1) (?:user|person|"
                     r"colleague)\b|\bfor me\b|\bi (?:can'?t|cannot|am unable)")

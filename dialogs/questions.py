@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from dialogs import answers
@@ -56,7 +57,7 @@ def next_step(s: Situation) -> str | None:
     steps = FAULT_STEPS if s.kind == "fault" else REQUEST_STEPS
     needed = (step for step in steps if step not in s.asked and _needed(step, s))
     undecided = (STEP_OF_FACT[f] for f in s.undecided if f in STEP_OF_FACT and s.found.get(f) is None)
-    return next(iter([*needed, *(u for u in undecided if u not in s.asked)]), None)
+    return next(chain(needed, (u for u in undecided if u not in s.asked)), None)
 
 
 def _needed(step: str, s: Situation) -> bool:
