@@ -150,7 +150,14 @@ def _ask_next(state: dict[str, Any], ctx: IntakeContext, replies: list[Reply]) -
     if upcoming is None:
         return _confirm(state, ctx, replies)
     state["step"] = upcoming
-    return Outcome(state, (*replies, Reply(_prompt(upcoming, ctx))))
+    return Outcome(state, _joined(replies, _prompt(upcoming, ctx)))
+
+
+def _joined(replies: list[Reply], text: str) -> tuple[Reply, ...]:
+    """The question in the same message as the text before it (fewer messages, same words)."""
+    if replies and replies[-1].text and replies[-1].card is None:
+        return (*replies[:-1], Reply(f"{replies[-1].text}\n\n{text}"))
+    return (*replies, Reply(text))
 
 
 def _prompt(step_name: str, ctx: IntakeContext) -> str:

@@ -384,3 +384,28 @@ def test_any_first_message_starts_a_report_that_survives_a_restart(text: str) ->
         restored = json.loads(json.dumps(outcome.state))
         assert restored == outcome.state and restored["step"] in {*SCRIPTED, "confirm"}
         step(restored, Turn("confirm"), ctx())
+
+
+def _flat(element: Any) -> list[dict[str, Any]]:
+    """Every element of a card body in reading order, columns included."""
+    if isinstance(element, list):
+        return [x for item in element for x in _flat(item)]
+    if not isinstance(element, dict):
+        return []
+    inner = element.get("columns") or element.get("items") or []
+    return [element, *_flat(inner)]
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"impact": "sideways"}, "impact", "Choose how badly"),
+    ({"voice_mos": "9"}, "voice_mos", "The MoS score"),
+    ({"latency_ms_rtt": "fast"}, "latency_ms_rtt", "The round-trip time"),
+    ({"channels_failing": "50", "channels_total": "40"}, "channels_total", "Give the failing channels"),
+])
+def test_each_form_error_is_shown_right_after_its_field(changes: dict[str, Any], field: str, message: str) -> None:
+    outcome = step(start("fault", ctx()).state or {}, Turn(value=form(**changes)), ctx())
+    card = next(r.card for r in outcome.replies if r.card)
+    body = card["body"]
+    at = next(i for i, element in enumerate(body) if field in json.dumps(element))
+    assert message in body[at + 1]["text"] and body[at + 1]["color"] == "Attention"
+    assert sum(message in json.dumps(e) for e in _flat(body)) == 1

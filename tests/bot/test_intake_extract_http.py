@@ -20,7 +20,7 @@ SERVICES_PROMPT = "Which services are affected?"
 
 def _last_text(faultline: Running) -> str:
     texts = [m.get("text") or "" for m in faultline.connector.messages() if m.get("text")]
-    return texts[-1] if texts else ""
+    return texts[-1].split("\n\n")[-1] if texts else ""  # the question ends the message
 
 
 def _summary_shown(faultline: Running) -> bool:
