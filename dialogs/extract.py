@@ -153,6 +153,8 @@ def _services(text: str, catalogue: Mapping[str, str], vocabulary: Vocabulary, r
     if not chosen:
         _named(WEAK_PATTERNS.found(text), catalogue, chosen, sources)
     chosen = _fall_back(chosen, catalogue)
+    offered = [sid for sid in chosen if sid in catalogue]
+    chosen = offered or chosen  # words outside the catalogue describe, unless nothing in it is named
     if not chosen and (match := v.GENERIC.search(text)):
         chosen, sources = list(_alternative(v.CALLS, catalogue)), [match[0]]
     if chosen:

@@ -74,7 +74,8 @@ GENERIC = re.compile(r"\bphones?\b|\bcalls?\b|\bcalling\b|dial ?tone|\bring(?:in
                      r"|telephony|\bteams calling\b|\bdial(?:l?ing)?\b")
 QUALITY_FALLBACK: dict[str, Alternatives] = {"voice_quality": CALLS, "latency": CALLS}
 
-PARTIAL = (r"some calls|some of (?:the|our) calls|calls? (?:sometimes|occasionally)|intermittent\w*|on and off"
+PARTIAL = (r"some (?:\w+ )?calls|(?:\d+|a few|several|a couple of) times (?:a|an|per) (?:day|hour)"
+           r"|some of (?:the|our) calls|calls? (?:sometimes|occasionally)|intermittent\w*|on and off"
            r"|now and (?:then|again)|every so often|the odd call|now and then|some(?:times)? (?:fail|drop)")
 DEGRADED = (r"choppy|robotic|echo|crackl\w*|breaking up|garbled|distorted|muffled|jitter|\blag\b|laggy|latency"
             r"|delay\w*|\bslow\w*|sluggish|dropping|\bdrop(?:s|ped)?\b|cut(?:ting|s)? (?:off|out)"

@@ -112,6 +112,8 @@ CTI_CASES: list[tuple[str, dict[str, Any]]] = [
     ("the CRM popup stopped working for me", {"services": ["crm_integration"], "users_affected": 1}),
     ("click to dial doesnt work in salesforce", {"services": ["click2dial", "crm_integration"]}),
     ("caller id not recognised for some calls", {"services": ["call_recognition"], "impact": "degraded"}),
+    ("Some outgoing calls are not recognized, maybe 5 times a day",
+     {"services": ["call_recognition"], "impact": "degraded"}),
     ("screen pops not showing for anyone in Amsterdam", {"services": ["crm_integration"],
                                                           "site_name": "Amsterdam"}),
 ]
