@@ -409,3 +409,11 @@ def test_each_form_error_is_shown_right_after_its_field(changes: dict[str, Any],
     at = next(i for i, element in enumerate(body) if field in json.dumps(element))
     assert message in body[at + 1]["text"] and body[at + 1]["color"] == "Attention"
     assert sum(message in json.dumps(e) for e in _flat(body)) == 1
+
+
+def test_a_report_half_finished_before_this_version_carries_on() -> None:
+    old = {"kind": "fault", "answers": {"started_at": "2025-11-24T09:50:00+00:00"}, "editing": False,
+           "step": "services"}
+    outcome = step(old, Turn("1, 2"), ctx())
+    assert outcome.state is not None and outcome.state["answers"]["services"] == ["inbound_calls", "outbound_calls"]
+    assert outcome.state["step"] == "description"  # then what happens, and only what is still missing
