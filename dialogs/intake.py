@@ -8,11 +8,8 @@ restart. The card form answers everything at once; both end at the same confirma
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from adaptive_cards import verbs
 from adaptive_cards.cards import Card, summary_card
@@ -22,8 +19,11 @@ from dialogs.form import form_card, read_form
 from dialogs.summary import report_view, understood
 from dialogs.timeparse import TimeInFuture, TimeNotUnderstood, parse_started_at
 from dialogs.triggers import description_in, intent_of
-from sla import Classification, Policy, classify
-from sla.classify import Facts, facts_from_mapping
+from dialogs.turns import IntakeContext, Outcome, Reply, Submission, Turn
+from sla import Classification
+from sla.classify import facts_from_mapping
+
+__all__ = ["IntakeContext", "Outcome", "Reply", "Submission", "Turn", "facts_of", "start", "step"]
 
 FIELD_WORDS = {
     "description": ("description", "details", "what happens", "what's wrong"),
@@ -47,59 +47,6 @@ MAX_DESCRIPTION = 4000
 FACT_KEYS = ("pct_users_affected", "users_affected", "sites_affected", "total_sites", "mission_critical_site",
              "workaround", "impact", "recurring", "risk_event", "voice_mos", "latency_ms_rtt", "capacity_loss_pct",
              "email_delivery_minutes", "security_incident")
-
-
-@dataclass(frozen=True)
-class IntakeContext:
-    """What intake needs to know about the world for one turn."""
-
-    customer_name: str
-    policy: Policy
-    services: Mapping[str, str]
-    tz: ZoneInfo
-    now: datetime
-    channel: str = "chat"
-    vocabulary: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    classifier: Callable[[Policy, Facts], Classification] = classify
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str = ""
-    card: Card | None = None
-
-
-@dataclass(frozen=True)
-class Submission:
-    """A confirmed report, ready to become a ticket."""
-
-    kind: str
-    answers: Mapping[str, Any]
-    classification: Classification
-
-
-@dataclass(frozen=True)
-class Outcome:
-    state: dict[str, Any] | None
-    replies: tuple[Reply, ...] = ()
-    submission: Submission | None = None
-
-
-@dataclass(frozen=True)
-class Turn:
-    """What the user sent: typed text and/or a card submission."""
-
-    text: str = ""
-    value: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def action(self) -> str | None:
-        action = self.value.get(verbs.ACTION_KEY)
-        return action if isinstance(action, str) else None
-
-    @property
-    def words(self) -> str:
-        return " ".join(self.text.lower().split()).rstrip(".!")
 
 
 INTROS = {

@@ -16,7 +16,7 @@ from sla.deadlines import target_set
 from sla.services import display_name
 
 if TYPE_CHECKING:
-    from dialogs.intake import IntakeContext
+    from dialogs.turns import IntakeContext
 
 OUTSIDE = {
     "out_of_scope": "This looks outside what the support contract covers (see the contract's words above), so no "
