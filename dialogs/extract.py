@@ -86,7 +86,12 @@ def _fix(word: str) -> str:
     fixed = v.TYPOS.get(word)
     if fixed is not None:
         return fixed
-    return _fuzzy(word) if len(word) >= 5 and word not in _index() else word
+    if len(word) < 5:
+        return word
+    known = _index().get(word)
+    if known is not None:  # the word, or the word missing a letter ("brokn"), but not a shorter form ("phone")
+        return word if known.startswith(word) else known
+    return _fuzzy(word)
 
 
 @lru_cache(maxsize=1)

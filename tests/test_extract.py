@@ -75,6 +75,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("voicmail not wokring for me", {"services": ["voicemail"], "impact": "down", "users_affected": 1}),
     ("incomming calls not comming through", {"services": ["inbound_calls"], "impact": "down"}),
     ("evryone is getting robtic audio", {"impact": "degraded", "pct_users_affected": 100}),
+    ("the voicemaol is brokn for evryone", {"services": ["voicemail"], "impact": "down"}),
+    ("outbuond calls are droping for some people", {"services": ["outbound_calls"], "impact": "degraded"}),
     ("outbound is down for 60% of users", {"services": ["outbound_calls"], "pct_users_affected": 60,
                                            "impact": "down"}),
     ("12 of 40 users cant get calls", {"users_affected": 12, "pct_users_affected": 30, "impact": "down"}),
