@@ -177,7 +177,9 @@ def _answer(state: dict[str, Any], turn: Turn, ctx: IntakeContext) -> Outcome:
 def _described(state: dict[str, Any], text: str, ctx: IntakeContext) -> Outcome:
     if len(text) > MAX_DESCRIPTION:
         return Outcome(state, (Reply(f"That's longer than {MAX_DESCRIPTION} characters; please shorten it."),))
-    described = description_in(text) or text.strip()
+    described = description_in(text)
+    if not described:  # "hello?", "report a fault" again: still nothing about what is wrong
+        return Outcome(state, (Reply(_prompt("description", ctx)),))
     return _ask_next(state, ctx, _read_description(state, described, ctx))
 
 

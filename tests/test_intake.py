@@ -127,6 +127,13 @@ def test_a_command_like_opening_is_not_a_description(opening: str) -> None:
     assert outcome.state["step"] == "description" and "What's wrong?" in said(outcome)
 
 
+def test_a_greeting_in_reply_to_whats_wrong_is_not_the_description() -> None:
+    asked = start("fault", ctx(), "hello")
+    again = step(asked.state or {}, Turn("hello?"), ctx())
+    assert again.state is not None and "description" not in again.state["answers"]
+    assert "What's wrong?" in said(again)
+
+
 def test_the_description_after_a_command_like_opening_is_kept() -> None:
     assert description_in("report a fault: the phones are dead in Leeds") == "the phones are dead in Leeds"
     outcome = start("fault", ctx(), "Hi, I want to report a fault - voicemail is down for everyone")
