@@ -21,7 +21,7 @@ from dialogs.timeparse import TimeInFuture, TimeNotUnderstood, parse_started_at
 from dialogs.triggers import description_in, intent_of
 from dialogs.turns import IntakeContext, Outcome, Reply, Submission, Turn
 from sla import Classification
-from sla.classify import facts_from_mapping
+from sla.classify import FACT_NAMES, facts_from_mapping
 
 __all__ = ["IntakeContext", "Outcome", "Reply", "Submission", "Turn", "facts_of", "start", "step"]
 
@@ -46,7 +46,8 @@ CONFIRM_WORDS = {"confirm", "yes", "y", "ok", "okay", "open", "open it", "open t
 MAX_DESCRIPTION = 4000
 FACT_KEYS = ("pct_users_affected", "users_affected", "sites_affected", "total_sites", "mission_critical_site",
              "workaround", "impact", "recurring", "risk_event", "voice_mos", "latency_ms_rtt", "capacity_loss_pct",
-             "email_delivery_minutes", "security_incident")
+             "email_delivery_minutes", "security_incident", "failures_per_day", "redundancy_left",
+             "equipment_owner")
 
 
 INTROS = {
@@ -88,8 +89,8 @@ def _read_description(state: dict[str, Any], text: str, ctx: IntakeContext) -> l
 
 def _situation(state: Mapping[str, Any], ctx: IntakeContext) -> questions.Situation:
     result = _classify(state, ctx)
-    return questions.Situation(state["kind"], state["answers"], state.get("asked", []),
-                               questions.rule_facts(ctx.policy), result.undecided, result.category)
+    return questions.Situation(state["kind"], state["answers"], state.get("asked", []), result.undecided,
+                               result.category)
 
 
 def _ask_next(state: dict[str, Any], ctx: IntakeContext, replies: list[Reply]) -> Outcome:
@@ -155,6 +156,9 @@ def _help(state: dict[str, Any], turn: Turn, ctx: IntakeContext) -> Outcome:
 READERS: dict[str, Callable[[str], dict[str, Any]]] = {
     "impact": questions.read_impact, "voice_quality": questions.read_voice, "latency": questions.read_latency,
     "capacity": questions.read_capacity, "recurrence": questions.read_recurrence,
+    "email_delay": questions.read_email_delay, "failures": questions.read_failures,
+    "equipment_owner": questions.read_owner,
+    "redundancy": lambda text: {"redundancy_left": answers.yes_no(text)},
     "mission_critical_site": lambda text: {"mission_critical_site": answers.yes_no(text)},
     "workaround": lambda text: {"workaround": answers.yes_no(text)},
 }
@@ -243,7 +247,7 @@ def _change_now(state: dict[str, Any], chosen: str, ctx: IntakeContext) -> Outco
 # -- confirmation -----------------------------------------------------------------------------------------
 def facts_of(kind: str, found: Mapping[str, Any]) -> dict[str, Any]:
     """The classifier's facts from the answers."""
-    facts: dict[str, Any] = {k: found.get(k) for k in FACT_KEYS}
+    facts: dict[str, Any] = {k: found.get(k) for k in FACT_KEYS if k in FACT_NAMES}
     if (facts["total_sites"] or 0) < (facts["sites_affected"] or 0):
         facts["total_sites"] = None  # an inconsistent total is not a fact
     return {"services_affected": list(found.get("services", [])), **facts,

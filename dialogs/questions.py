@@ -4,33 +4,33 @@ contract's rules look at, or what the classification says is undecided."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
 from dialogs import answers
-from sla.model import Condition, Policy
 
 FAULT_STEPS = ("description", "started_at", "services", "impact", "users", "sites", "mission_critical_site",
-               "workaround", "voice_quality", "latency", "capacity", "recurrence")
+               "workaround", "voice_quality", "latency", "capacity", "email_delay", "failures", "redundancy",
+               "equipment_owner", "recurrence")
 REQUEST_STEPS = ("services", "description")
 KEYS: dict[str, tuple[str, ...]] = {
     "users": ("users_affected", "pct_users_affected"), "sites": ("sites_affected", "total_sites"),
     "voice_quality": ("voice_mos",), "latency": ("latency_ms_rtt",), "capacity": ("capacity_loss_pct",),
-    "recurrence": ("recurring", "risk_event"),
+    "recurrence": ("recurring", "risk_event"), "email_delay": ("email_delivery_minutes",),
+    "failures": ("failures_per_day",), "redundancy": ("redundancy_left",),
 }
 """The answers each step fills (a step not listed fills the answer of its own name)."""
 STEP_OF_FACT = {"impact": "impact", "users_affected": "users", "pct_users_affected": "users",
                 "sites_affected": "sites", "total_sites": "sites", "mission_critical_site": "mission_critical_site",
                 "workaround": "workaround", "voice_mos": "voice_quality", "latency_ms_rtt": "latency",
                 "capacity_loss_pct": "capacity", "recurring": "recurrence", "risk_event": "recurrence",
-                "services_affected": "services"}
+                "services_affected": "services", "email_delivery_minutes": "email_delay",
+                "failures_per_day": "failures", "redundancy_left": "redundancy", "equipment_owner": "equipment_owner"}
 INFERRED_IMPACT = {"voice_quality": "degraded", "latency": "degraded", "capacity": "degraded",
                    "resilience": "at_risk"}
 """Services that say how badly by their nature (SLA_POLICIES §9.1)."""
-EXTRA_TRIGGERS = {"voice_quality": ("voice_mos", {"voice_quality"}), "latency": ("latency_ms_rtt", {"latency"}),
-                  "capacity": ("capacity_loss_pct", {"capacity", "sip_trunk"})}
 OUTSIDE = ("out_of_scope", "not_applicable")
 
 
@@ -41,7 +41,6 @@ class Situation:
     kind: str
     found: Mapping[str, Any]
     asked: Sequence[str]
-    rule_facts: frozenset[str]
     undecided: Sequence[str] = ()
     category: str = "incident"
 
@@ -77,36 +76,8 @@ def _users_needed(s: Situation) -> bool:
     return not answered(s.found, "sites") and s.found.get("pct_users_affected") is None
 
 
-def _sites_needed(s: Situation) -> bool:
-    return s.found.get("users_affected") != 1 and (s.found.get("pct_users_affected") or 0) < 100
-
-
-def _extra_needed(step: str) -> Callable[[Situation], bool]:
-    fact, services = EXTRA_TRIGGERS[step]
-    return lambda s: fact in s.rule_facts and bool(services & set(s.found.get("services", [])))
-
-
-def _recurrence_needed(s: Situation) -> bool:
-    return bool(s.found.get("recurring")) and bool({"recurring", "risk_event"} & s.rule_facts)
-
-
-_RULES: dict[str, Callable[[Situation], bool]] = {
-    "impact": _impact_needed, "users": _users_needed, "sites": _sites_needed,
-    "mission_critical_site": lambda s: s.found.get("users_affected") != 1,
-    "workaround": lambda s: True, "voice_quality": _extra_needed("voice_quality"),
-    "latency": _extra_needed("latency"), "capacity": _extra_needed("capacity"), "recurrence": _recurrence_needed,
-}
-
-
-def rule_facts(policy: Policy) -> frozenset[str]:
-    """Every fact the contract's rules look at."""
-    return frozenset(c.fact for rule in policy.rules for c in _comparisons(rule.when))
-
-
-def _comparisons(condition: Condition) -> Iterator[Any]:
-    yield from condition.comparisons
-    for group in condition.any_of:
-        yield from _comparisons(group)
+_RULES: dict[str, Callable[[Situation], bool]] = {"impact": _impact_needed, "users": _users_needed}
+"""Asked of every fault when not said; anything else only when the classification says it would decide."""
 
 
 # -- prompts -------------------------------------------------------------------------------------------------
@@ -128,6 +99,11 @@ PROMPTS: dict[str, str] = {
     "capacity": "How many call channels are failing, of how many? For example “10 of 30”, or “not sure”.",
     "recurrence": "Has this happened before, and could it get worse? For example “yes, and it could spread to "
                   "the other sites”, or “no”.",
+    "email_delay": "How late are e-mails arriving? For example “15 minutes”, or “not sure”.",
+    "failures": "Roughly how many times a day does it happen? For example “5”, or “not sure”.",
+    "redundancy": "Is any backup path still working (a second line, link or gateway)? Yes or no.",
+    "equipment_owner": "Who supplied the equipment that fails: the provider, or your own company? Reply "
+                       "“provider” or “ours” — the answer decides whether the support contract covers it.",
 }
 
 
@@ -214,3 +190,33 @@ def read_recurrence(text: str) -> dict[str, Any]:
     if WORSE.search(cleaned) and not NOT_WORSE.search(cleaned):
         found["risk_event"] = "high"
     return found
+
+
+def _number_or_unsure(key: str, unit: str, example: str) -> Callable[[str], dict[str, Any]]:
+    def read(text: str) -> dict[str, Any]:
+        cleaned = text.strip().lower()
+        if cleaned in answers.UNSURE:
+            return {key: None}
+        match = re.fullmatch(r"(?:about |around |roughly |~)?(\d+(?:\.\d+)?)\s*(?:times|x)?\s*(\w+)?.*", cleaned)
+        if not match:
+            raise answers.AnswerError(f"Please give a number of {unit}, for example “{example}”, or “not sure”.")
+        hours = bool(match[2]) and match[2].startswith(("hour", "hr"))
+        return {key: float(match[1]) * (60 if hours else 1)}
+    return read
+
+
+read_email_delay = _number_or_unsure("email_delivery_minutes", "minutes", "15 minutes")
+read_failures = _number_or_unsure("failures_per_day", "times a day", "5")
+OWNERS = {"provider": "provider", "the provider": "provider", "you": "provider", "supplier": "provider",
+          "ours": "customer", "our own": "customer", "us": "customer", "we did": "customer", "customer": "customer",
+          "own": "customer", "our company": "customer"}
+
+
+def read_owner(text: str) -> dict[str, Any]:
+    cleaned = text.strip().lower().rstrip(".")
+    if cleaned in answers.UNSURE:
+        return {"equipment_owner": None}
+    if cleaned not in OWNERS:
+        raise answers.AnswerError("Please reply “provider” (they supplied it) or “ours” (your own equipment), or "
+                                  "“not sure”.")
+    return {"equipment_owner": OWNERS[cleaned]}

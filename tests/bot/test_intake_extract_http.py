@@ -34,15 +34,16 @@ def _asked(text: str) -> str | None:
     return next((step for step, prompt in PROMPTS.items() if text.startswith(prompt)), None)
 
 
-async def report(faultline: Running, first: str, **kw: Any) -> list[str]:
+async def report(faultline: Running, first: str, answers: dict[str, str] | None = None, **kw: Any) -> list[str]:
     """Say ``first``, answer every question with a plain answer, confirm; the questions asked, in order."""
+    plain = {**ANSWERS, **(answers or {})}
     asked: list[str] = []
     assert await faultline.say(first, **kw) == 200
     while not _summary_shown(faultline):
         question = _asked(_last_text(faultline))
         assert question is not None and question not in asked and len(asked) < 10, _last_text(faultline)
         asked.append(question)
-        assert await faultline.say(ANSWERS[question], **kw) == 200
+        assert await faultline.say(plain[question], **kw) == 200
     assert await faultline.say("confirm", **kw) == 200
     return asked
 

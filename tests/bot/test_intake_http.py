@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 
 from tests.bot.conftest import Running
-
-FULL = ["10 minutes ago", "60%", "1 of 3", "no", "no"]
+from tests.bot.test_intake_extract_http import report
 
 
 async def test_a_full_report_by_text_opens_a_ticket_and_posts_both_cards(faultline: Running) -> None:
-    assert await faultline.say("our phones are down") == 200
-    for text in FULL:
-        assert await faultline.say(text) == 200
-    assert await faultline.say("confirm") == 200
+    await report(faultline, "our phones are down", {"users": "60%"})
     sent = faultline.connector.texts()
     assert "Fault, priority P1" in sent
     assert "Ticket MAINTEL-000001 is open" in sent
@@ -79,9 +75,9 @@ async def test_a_question_becomes_a_help_request(faultline: Running) -> None:
 async def test_times_are_read_and_shown_in_the_users_own_zone(faultline: Running) -> None:
     from bot.store.tickets import TicketStore
 
-    answers = ["our phones are down", "04:40", "60%", "1 of 3", "no", "no", "confirm"]
-    for text in answers:  # 10:00 UTC is 05:00 in New York
-        await faultline.say(text, localTimezone="America/New_York")
+    # 10:00 UTC is 05:00 in New York
+    await report(faultline, "our phones are down for everyone", {"started_at": "04:40"},
+                 localTimezone="America/New_York")
     ticket = await TicketStore(faultline.db).by_reference("MAINTEL-000001")
     assert ticket is not None and ticket.started_at is not None
     assert ticket.started_at.isoformat() == "2025-11-24T09:40:00+00:00"
