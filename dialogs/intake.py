@@ -259,7 +259,7 @@ def _classify(state: Mapping[str, Any], ctx: IntakeContext) -> Classification:
 
 
 def _confirm(state: dict[str, Any], ctx: IntakeContext, replies: list[Reply]) -> Outcome:
-    state.update(step="confirm", editing=False)
+    state.update(step="confirm", editing=False, summary_shown=True)
     view = report_view(ctx, state["kind"], state["answers"], _classify(state, ctx))
     hint = "Reply “confirm” to open the ticket, “change” to correct an answer, or “cancel”."
     return Outcome(state, (*replies, Reply(card=summary_card(view, ctx.tz, ctx.now)), Reply(hint)))
@@ -278,9 +278,9 @@ def _at_confirm(state: dict[str, Any], turn: Turn, ctx: IntakeContext) -> Outcom
 
 
 def _confirmed(state: dict[str, Any], turn: Turn, ctx: IntakeContext) -> Outcome:
-    """Open the ticket from the summary the reporter pressed, as long as nothing it needs is missing."""
-    missing = state.get("step") != "confirm" and questions.next_step(_situation(state, ctx)) is not None
-    if missing or not questions.answered(state["answers"], "description"):
+    """Open the ticket from the summary the reporter pressed (also while choosing an answer to change)."""
+    shown = state.get("step") == "confirm" or state.get("summary_shown")
+    if not shown or not questions.answered(state["answers"], "description"):
         current = state.get("step") or "description"
         return Outcome(state, (Reply("There's nothing to confirm yet. " + _prompt(current, ctx)),))
     state = {k: v for k, v in state.items() if k != "sources"}
