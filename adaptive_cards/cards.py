@@ -98,6 +98,7 @@ def intake_form_card(services: Mapping[str, str], values: Mapping[str, Any], err
          "value": values.get("mission_critical_site", "false"), "valueOn": "true", "valueOff": "false"},
         {"type": "Input.Toggle", "id": "workaround", "title": "A workaround is available",
          "value": values.get("workaround", "false"), "valueOn": "true", "valueOff": "false"},
+        *_how_badly(values, field_error),
         {"type": "Input.Text", "id": "description", "label": "What happens?", "isMultiline": True,
          "isRequired": True, "errorMessage": "Describe what happens", "maxLength": 4000,
          "value": values.get("description", ""), "placeholder": "e.g. callers hear a busy tone on 0161 555 0100"},
@@ -106,6 +107,37 @@ def intake_form_card(services: Mapping[str, str], values: Mapping[str, Any], err
     return card([_drop_empty(b) for b in body],
                 [submit("Check priority and deadlines", verbs.INTAKE_FORM, style="positive"),
                  submit("Cancel", verbs.CANCEL)])
+
+
+IMPACT_CHOICES = (("down", "Not working at all"), ("degraded", "Working, but badly (poor audio, slow, some calls "
+                  "failing)"), ("at_risk", "Still working, but a backup or redundant link is lost"))
+
+
+def _how_badly(values: Mapping[str, Any], field_error: Any) -> list[dict[str, Any]]:
+    """How badly, and the measures that grade a degradation; every one optional."""
+    def number(key: str, label: str, **limits: Any) -> dict[str, Any]:
+        return {"type": "Input.Number", "id": key, "label": label, "value": values.get(key), **limits}
+
+    return [
+        {"type": "Input.ChoiceSet", "id": "impact", "label": "How badly?", "style": "compact",
+         "choices": [{"title": title, "value": value} for value, title in IMPACT_CHOICES],
+         "value": values.get("impact"), "placeholder": "Choose one"},
+        *field_error("impact"),
+        number("voice_mos", "Voice quality: MoS score, if known (1 to 5)", min=1, max=5),
+        *field_error("voice_mos"),
+        number("latency_ms_rtt", "Lag: measured round-trip time in ms, if known", min=0),
+        *field_error("latency"),
+        {"type": "ColumnSet", "columns": [
+            {"type": "Column", "width": "stretch", "items": [
+                number("channels_failing", "Call channels failing", min=0)]},
+            {"type": "Column", "width": "stretch", "items": [
+                number("channels_total", "of how many channels", min=1)]}]},
+        *field_error("capacity"),
+        {"type": "Input.Toggle", "id": "recurring", "title": "This has happened before",
+         "value": values.get("recurring", "false"), "valueOn": "true", "valueOff": "false"},
+        {"type": "Input.Toggle", "id": "could_get_worse", "title": "It could get worse (a risk of further impact)",
+         "value": values.get("could_get_worse", "false"), "valueOn": "true", "valueOff": "false"},
+    ]
 
 
 def _drop_empty(element: Any) -> Any:

@@ -63,6 +63,8 @@ class Customer:
     engineers: frozenset[str]
     engineers_from_channel: bool
     escalation: Escalation
+    vocabulary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The customer's own words per service id (``[customers.vocabulary]``), read before the built-in ones."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ def _policy(reader: Reader, library: PolicyLibrary, base: Path) -> Policy:
 
 def _customer(reader: Reader, library: PolicyLibrary, base: Path) -> Customer:
     reader.only(("id", "name", "reference_prefix", "tenants", "policy", "policy_file", "readings", "timezone",
-                 "services", "support_channel", "engineers", "escalation"))
+                 "services", "support_channel", "engineers", "escalation", "vocabulary"))
     prefix = reader.get("reference_prefix", str, reader.get("id", str).upper())
     if not prefix.isalnum() or not prefix.isupper():
         raise reader.fail("reference_prefix", f"must be upper-case letters and digits, e.g. ACME; got {prefix!r}")
@@ -176,7 +178,21 @@ def _customer(reader: Reader, library: PolicyLibrary, base: Path) -> Customer:
         engineers_from_channel=from_channel,
         escalation=Escalation(**{k: escalation.get(k, str, None) for k in ("team_lead", "manager", "duty_manager")},
                               ladder=_ladder(escalation.sub("ladder", required=False))),
+        vocabulary=_vocabulary(reader.sub("vocabulary", required=False), _services(reader)),
     )
+
+
+def _vocabulary(reader: Reader, catalogue: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Service id = ["the customer's words", ...], for services in the customer's catalogue."""
+    words: dict[str, tuple[str, ...]] = {}
+    for sid in reader.data:
+        if sid not in catalogue:
+            raise reader.fail(sid, "is not one of this customer's services")
+        phrases = reader.get(sid, list)
+        if not phrases or not all(isinstance(p, str) and p.strip() for p in phrases):
+            raise reader.fail(sid, "must be a list of words or phrases, e.g. [\"zeus\", \"crm screen\"]")
+        words[sid] = tuple(p.strip().lower() for p in phrases)
+    return words
 
 
 def config_from_mapping(raw: Mapping[str, Any], source: str, base: Path,

@@ -234,7 +234,8 @@ class FaultlineBot:
     def _intake_context(self, context: TurnContext) -> intake.IntakeContext:
         customer: Customer = context.turn_state[CUSTOMER_KEY]
         return intake.IntakeContext(customer.name, customer.policy, customer.services,
-                                    user_zone(context.activity, customer), self.s.clock.now())
+                                    user_zone(context.activity, customer), self.s.clock.now(),
+                                    vocabulary=customer.vocabulary)
 
     async def _apply(self, context: TurnContext, outcome: intake.Outcome) -> None:
         if outcome.state is None:

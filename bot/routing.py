@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from adaptive_cards import verbs
 from bot.commands import Command, parse_command
+from dialogs.extract import kind_of
 from dialogs.triggers import intent_of
 
 
@@ -50,12 +51,14 @@ ROUTES: tuple[tuple[Callable[[Incoming], bool], str], ...] = (
     (lambda i: i.action == verbs.HELP and not i.intake_active, "help"),
     (lambda i: i.intake_active, "intake"),
     (lambda i: i.action is not None, "stale_card"),
-    (lambda i: intent_of(i.text) == "fault", "start_fault"),
-    (lambda i: intent_of(i.text) == "question", "start_question"),
-    (lambda i: intent_of(i.text) == "change", "start_change"),
+    (lambda i: not i.text, "welcome"),
     (lambda i: intent_of(i.text) == "help", "help"),
-    (lambda i: True, "welcome"),
+    (lambda i: kind_of(i.text) == "question", "start_question"),
+    (lambda i: kind_of(i.text) == "change", "start_change"),
+    (lambda i: True, "start_fault"),
 )
+"""From a customer's user, anything that is not a command starts a report (a question or change request when
+it clearly is one); the welcome card answers only an install or an empty message, never an explanation."""
 
 
 def route(incoming: Incoming) -> str:

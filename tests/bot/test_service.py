@@ -54,8 +54,10 @@ async def test_a_restart_in_the_middle_of_a_report_continues_where_it_stopped(tm
         for text in [*FULL[3:], "confirm"]:
             async with session.post(f"{url}api/messages", json=activity(service_url=service_url, text=text)) as r:
                 assert r.status == 200
-        assert "How many sites are affected" in connector.texts()
         assert "Ticket MAINTEL-000001 is open" in connector.texts()
+        ticket = await TicketStore(second_db).by_reference("MAINTEL-000001")  # answers from before the restart
+        assert ticket is not None and ticket.report["pct_users_affected"] == 60
+        assert ticket.started_at is not None and ticket.started_at.isoformat() == "2025-11-24T09:50:00+00:00"
         await server.close()
         await second_db.close()
     await connector.stop()
