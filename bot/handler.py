@@ -205,12 +205,14 @@ class FaultlineBot:
         await context.send_activity(card_message(outcome.card, outcome.message))
 
     async def _ticket_for(self, context: TurnContext, reference: str | None) -> Seen | None:
-        """The named ticket, else this thread's, else the sender's only open one — of those they may see."""
+        """The named ticket, else this thread's, else (in 1:1 chat only) the sender's only open one — of those they
+        may see. In a channel or group chat an unnamed command belongs to the thread's ticket or to none, so an
+        update typed in a thread the sender may not see never lands on a ticket of their own elsewhere."""
         who = self._who(context)
         if reference:
             return await self.gate.visible_ticket(who, reference)
         in_thread = await self.gate.visible_ticket(who, InThread(context.activity.conversation.id))
-        if in_thread is not None:
+        if in_thread is not None or (context.activity.conversation.conversation_type or "personal") != "personal":
             return in_thread
         mine = await self.gate.visible_open(who)
         return mine[0] if len(mine) == 1 else None

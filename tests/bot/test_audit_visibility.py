@@ -145,8 +145,6 @@ VODAFONE_P4 = ["our phones are down", "10 minutes ago", "voicemail", "just me", 
                "My voicemail light is stuck", "confirm"]
 
 
-@pytest.mark.xfail(strict=True, reason="bot/handler._ticket_for falls back to the sender's only open ticket in a "
-                                       "channel thread whose ticket they may not see")
 async def test_an_update_typed_in_another_customers_thread_is_not_sent_to_your_own_customer(split: Running) -> None:
     """Val (customer A's engineer) holds one A ticket; typed in B's ticket thread, 'update …' must not reach A."""
     for text in VODAFONE_P4:
