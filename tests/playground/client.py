@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REFERENCE = re.compile(r"\b[A-Z]+-\d{6}\b")
 WAIT_MS = 30_000  # two loaded cores: a turn usually answers in well under a second, but not always
@@ -104,17 +105,16 @@ class Teams:
 
     def say(self, text: str) -> str:
         """Type ``text`` in the chat's message box, send it, and return the bot's last reply once it settles."""
-        messages = self.bot_messages()
-        before = messages.count()
+        before = self.bot_messages().count()
         self.page.locator('[data-lexical-editor="true"]').last.click()
         self.page.keyboard.type(text)
         self.page.keyboard.press("Enter")
+        return self.reply_after(before)
+
+    def reply_after(self, before: int) -> str:
+        """Wait for a bot message beyond the first ``before``; return the last one once no other follows soon."""
         self.page.wait_for_function(f"document.querySelectorAll('.fai-OutputCard').length > {before}",
                                     timeout=WAIT_MS)
-        return self.settled_last_reply()
-
-    def settled_last_reply(self) -> str:
-        """The last bot message, once no new one has arrived for a moment."""
         count = -1
         while count != self.bot_messages().count():
             count = self.bot_messages().count()
@@ -128,6 +128,11 @@ class Teams:
             if found := REFERENCE.search(reply):
                 return found.group(0)
             answer = next((a for pattern, a in TYPED_ANSWERS if pattern.search(reply)), None)
-            assert answer is not None, f"no answer for the bot's question: {reply!r}"
+            if answer is None:  # not a question (yet): the bot may still be sending its next message
+                try:
+                    reply = self.reply_after(self.bot_messages().count())
+                except PlaywrightTimeout:
+                    raise AssertionError(f"no answer known for the bot's last message: {reply!r}") from None
+                continue
             reply = self.say(answer)
         raise AssertionError(f"no ticket after {max_turns} answers; last reply: {reply!r}")

@@ -99,9 +99,10 @@ def wait_for_port(net: Namespace, port: int, process: subprocess.Popen[str], log
 
 @contextmanager
 def started(net: Namespace, argv: Sequence[str], env: dict[str, str], log: Path, port: int) -> Iterator[None]:
+    """Run ``argv`` in the namespace from ``log``'s folder (the Playground writes devTools/ there)."""
     with log.open("w", encoding="utf-8") as out:
         process = subprocess.Popen(net.command(argv), env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
-                                   cwd=ROOT)
+                                   cwd=log.parent)
     try:
         wait_for_port(net, port, process, log, seconds=60)
         yield
