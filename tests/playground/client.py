@@ -17,6 +17,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 REFERENCE = re.compile(r"\b[A-Z]+-\d{6}\b")
 WAIT_MS = 30_000  # two loaded cores: a turn usually answers in well under a second, but not always
 DESCRIPTION = "Callers hear a busy tone on the main number"
+CHECK = "Check priority and deadlines"  # the form's submit button
+OPEN = "Open the ticket"  # the summary card's confirm button
 
 # What a reporter answers, by what the bot's last question is about (first match wins; order matters:
 # the mission-critical question mentions a site, the sites question says "how many" like the users one).
@@ -78,20 +80,20 @@ class Teams:
     # -- the report form ----------------------------------------------------------------------------------
     def report_by_form(self, users_share: str = "60", sites: tuple[str, str] = ("1", "3")) -> str:
         """From the welcome card: fill the form, check the priority, open the ticket; return its reference."""
-        forms = self.card_with_button("Check priority and deadlines").count()
+        forms = self.card_with_button(CHECK).count()
         self.click_new("Report a fault")
-        form = self.wait_for_new_card_with("Check priority and deadlines", forms)
+        form = self.wait_for_new_card_with(CHECK, forms)
         form.get_by_role("checkbox").first.check()  # the first service of the customer's catalogue
-        form.get_by_label("…or what share of users (%)?").fill(users_share)
-        form.get_by_label("Sites affected").fill(sites[0])
-        form.get_by_label("of how many sites").fill(sites[1])
-        form.get_by_label("What happens?").fill(DESCRIPTION)
+        form.get_by_label(re.compile(r"share of users", re.IGNORECASE)).fill(users_share)
+        form.get_by_label(re.compile(r"^sites affected", re.IGNORECASE)).fill(sites[0])
+        form.get_by_label(re.compile(r"of how many sites", re.IGNORECASE)).fill(sites[1])
+        form.get_by_label(re.compile(r"what happens|describe", re.IGNORECASE)).fill(DESCRIPTION)
         self.screenshot("form-filled")
-        summaries = self.card_with_button("Open the ticket").count()
-        form.get_by_role("button", name="Check priority and deadlines").click()
-        summary = self.wait_for_new_card_with("Open the ticket", summaries)
+        summaries = self.card_with_button(OPEN).count()
+        form.get_by_role("button", name=CHECK).click()
+        summary = self.wait_for_new_card_with(OPEN, summaries)
         self.screenshot("summary")
-        summary.get_by_role("button", name="Open the ticket").click()
+        summary.get_by_role("button", name=OPEN).click()
         return self.newest_reference()
 
     def newest_reference(self) -> str:
