@@ -4,7 +4,7 @@ Starts, each in its own process on loopback: the fake Bot Connector, Faultline (
 temporary folder) and the echo bot (CloudAdapter). N reporters then run a full text intake each (report,
 seven answers, confirm), and the same N run as many turns against the echo bot.
 
-Run: scripts/setup && .venv/bin/python bench/intake_bench.py [--reporters 50] [--rounds 3]
+Run: scripts/setup bench && .venv/bin/python bench/intake_bench.py [--reporters 50] [--rounds 3]
 Prints figures only.
 """
 

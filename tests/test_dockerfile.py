@@ -35,6 +35,7 @@ def test_base_image_user_health_check_and_command() -> None:
     assert instructions("CMD") == ['["faultline"]']
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("FAULTLINE_SKIP_INSTALL_TEST") == "1", reason="FAULTLINE_SKIP_INSTALL_TEST=1")
 def test_the_install_steps_work_in_a_clean_virtual_environment(tmp_path: Path) -> None:
     context = tmp_path / "app"
