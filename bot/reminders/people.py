@@ -11,6 +11,7 @@ import aiohttp
 
 from bot.config import Customer
 from bot.connector import TokenProvider
+from bot.rules.visibility import Viewer, Vouched, seen_as
 from bot.store.tickets import Ticket
 
 log = logging.getLogger("faultline.escalation")
@@ -53,7 +54,7 @@ class GraphManagers:
 
 async def contacts(role: str, customer: Customer, ticket: Ticket, managers: Managers) -> list[str]:
     """Entra object ids to ping for a role on this ticket (empty: nobody known)."""
-    assignee = ticket.assignee_id
+    assignee = ticket.assignee_id if ticket.assignee_id and may_see(ticket.assignee_id, customer) else None
     if role == "assignee":
         return [assignee] if assignee else []
     lead = customer.escalation.team_lead or (await managers.manager_of(assignee) if assignee else None)
@@ -65,3 +66,11 @@ async def contacts(role: str, customer: Customer, ticket: Ticket, managers: Mana
         return [manager] if manager else []
     duty = customer.escalation.duty_manager or manager
     return [duty] if duty else []
+
+
+def may_see(person: str, customer: Customer) -> bool:
+    """Whether a staff member may still see this customer's tickets (the visibility rule), so an assignee dropped
+    from the customer's file is pinged no more and their reminders go to the support channel. Membership of the
+    support team cannot be asked here; where engineers are its members, the assignee is taken to be one."""
+    vouched = Vouched(support_team_member=customer.engineers_from_channel)
+    return seen_as(Viewer(user_id=person, tenant=None, staff=True), customer, vouched) is not None

@@ -80,8 +80,6 @@ async def test_the_graph_manager_of_a_dropped_assignee_no_longer_sees_the_ticket
             assert ticket.reference in json.dumps((await press(running, bravo_boss, ticket.id, v.REFRESH)).answer)
 
 
-@pytest.mark.xfail(strict=True, reason="bot/reminders/people.contacts pings the assignee (and Graph managers over "
-                                       "them) without asking whether they may still see the ticket")
 async def test_an_assignee_dropped_from_the_customer_gets_no_more_reminders(faultline: Running) -> None:
     """Eng Alpha acknowledged B's P1, then left B's file: the update reminders must not carry B's ticket to them."""
     ticket = await open_ticket(faultline)
