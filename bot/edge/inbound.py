@@ -13,6 +13,7 @@ from bot.edge.limits import MAX_DEPTH
 from bot.edge.wire import CARD_ACTION, Activity
 
 MAX_REASONS = 3
+OWN_ERRORS = frozenset({"opaque_id", "service_url", "card_invoke", "card_submit", "mention"})
 
 
 class Malformed(Exception):
@@ -49,7 +50,8 @@ def _reason(error: ValidationError) -> str:
     parts = []
     for problem in error.errors(include_input=False, include_url=False)[:MAX_REASONS]:
         where = ".".join(str(part) for part in problem["loc"]) or "activity"
-        parts.append(f"{where}: {problem['type']}")
+        own = problem["type"] in OWN_ERRORS  # our own messages quote no input; pydantic's are not relied on
+        parts.append(f"{where}: {problem['msg'] if own else problem['type']}")
     more = error.error_count() - len(parts)
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
