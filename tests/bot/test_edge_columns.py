@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 from alembic import command
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.edge.limits import MAX_ID, MAX_NAME, MAX_TOKEN
-from bot.settings import Settings
 from bot.store.db import _alembic_config, head_revision
 from bot.store.schema import STATE_KEY, ticket_events, tickets, users
 from bot.store.tickets import TicketStore
-from tests.bot.conftest import START, Running, start_faultline
-from tests.bot.fakes import FakeConnector, SteppableClock
+from tests.bot.conftest import START, Running
+from tests.bot.edge_fixtures import running_fixture  # noqa: F401 - provides `running`
 from tests.conftest import drop_schema, make_database
 
 LONG_NAME = "Ádá " + "L" * (MAX_NAME - 4)
 FULL = ["10 minutes ago", "1, 2", "60%", "1 of 3", "no", "no", "Callers hear a busy tone"]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def running(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
-    db, schema = await make_database(request.param, tmp_path)
-    connector = FakeConnector()
-    service_url = await connector.start()
-    clock = SteppableClock(START)
-    server, url = await start_faultline(Settings(local=True, scheduler_interval=0), db, connector, service_url,
-                                        clock)
-    async with aiohttp.ClientSession() as session:
-        yield Running(url, connector, service_url, clock, db, session, server)
-    await server.close()
-    await db.close()
-    await connector.stop()
-    if schema:
-        await drop_schema(schema)
 
 
 def test_dialog_state_keys_fit_the_longest_channel_and_conversation_ids() -> None:
