@@ -54,13 +54,14 @@ def _value(kind: str, rng: random.Random) -> dict[str, Any] | None:
     return None
 
 
-def base(kind: str, rng: random.Random, service_url: str, n: int, conversations: int = 20) -> dict[str, Any]:
-    """A well-formed Teams activity of ``kind`` (a few users and conversations, so dialogs build up)."""
+def base(kind: str, rng: random.Random, service_url: str, n: int, conversations: int = 20,
+         users: int = 5) -> dict[str, Any]:
+    """A well-formed Teams activity of ``kind`` (by default a few users and conversations, so dialogs build up)."""
     tenant = rng.choice(TENANTS[:3] * 5 + TENANTS[3:])
     body: dict[str, Any] = {
         "type": kind, "id": f"fuzz-{n}", "channelId": "msteams", "serviceUrl": service_url,
         "timestamp": "2025-11-24T10:00:00Z", "localTimezone": rng.choice(["Europe/London", "Mars/Base", "UTC"]),
-        "from": _account(rng, 5), "recipient": dict(BOT),
+        "from": _account(rng, users), "recipient": dict(BOT),
         "conversation": {"id": f"a:conversation-{rng.randrange(conversations)}", "tenantId": tenant,
                          "conversationType": rng.choice(["personal", "personal", "channel", "groupChat"])},
         "channelData": {"tenant": {"id": tenant}},
@@ -72,7 +73,7 @@ def base(kind: str, rng: random.Random, service_url: str, n: int, conversations:
     if kind == "invoke":
         body["name"] = "adaptiveCard/action"
     if kind == "conversationUpdate":
-        body["membersAdded"] = [dict(BOT), _account(rng, 5)]
+        body["membersAdded"] = [dict(BOT), _account(rng, users)]
     if kind == "installationUpdate":
         body["action"] = rng.choice(["add", "remove"])
     value = _value(kind, rng)
@@ -129,9 +130,9 @@ GARBAGE = (b"", b"{", b"null", b"[]", b'"message"', b"\xff\xfe\xfa", b'{"type": 
            b'{"type": "message"} trailing', b'{"a": 1e999}')
 
 
-def fuzzed(rng: random.Random, service_url: str, n: int, conversations: int = 20) -> bytes:
+def fuzzed(rng: random.Random, service_url: str, n: int, conversations: int = 20, users: int = 5) -> bytes:
     """One odd (or occasionally well-formed) activity body."""
     if rng.random() < 0.02:
         return rng.choice(GARBAGE)
-    body = base(rng.choice(KINDS), rng, service_url, n, conversations)
+    body = base(rng.choice(KINDS), rng, service_url, n, conversations, users)
     return serialise(mutated(body, rng, rng.choice([0, 1, 1, 1, 2, 2, 3])))
