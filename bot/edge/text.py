@@ -17,6 +17,7 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NOT_IN_IDS = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 LOOPBACK_NAMES = frozenset({"localhost"})
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z", re.I)
 
 
 def clean_text(value: str) -> str:
@@ -49,6 +50,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _is_host_name(host: str) -> bool:
+    """An IP address or an ASCII DNS name (labels of letters, digits and inner hyphens; not all-numeric at the end)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.split(".")
+    return (len(host) <= 253 and all(_LABEL.match(label) for label in labels) and not labels[-1].isdigit())
+
+
 def service_url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a Bot Connector endpoint, or None: https, or http on a loopback address."""
     if not is_opaque_id(url) or any(c.isspace() for c in url):
@@ -59,7 +71,7 @@ def service_url_problem(url: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
         return "is not a URL"
-    if not host or parts.username is not None or parts.password is not None:
+    if not _is_host_name(host) or parts.username is not None or parts.password is not None:
         return "names no plain host"
     if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host)):
         return None

@@ -26,7 +26,8 @@ BOT = {"id": "28:faultline-bot", "name": "Faultline"}
 ODD: tuple[Callable[[random.Random], Any], ...] = (
     lambda r: None, lambda r: r.choice([True, False]), lambda r: r.randint(-2**63, 2**63),
     lambda r: r.choice([0.5, -1e308, 1e-300]), lambda r: r.choice(["", " ", "\x00", "a\x00b", "\ud800", "x\udfffy"]),
-    lambda r: r.choice(["javascript:alert(1)", "http://evil.example/", "file:///etc/passwd", "https://", "\x00"]),
+    lambda r: r.choice(["javascript:alert(1)", "http://evil.example/", "file:///etc/passwd", "https://", "\x00",
+                        "https://a..b/", "https://1.2.3.4.5/", "https://[::1/", "https://" + "a" * 70 + ".com/"]),
     lambda r: "z" * r.choice([257, 513, 5000]), lambda r: [TENANTS[0]], lambda r: [r.random(), "x", None],
     lambda r: {"id": r.randint(0, 9)}, lambda r: {}, lambda r: [], lambda r: DEEP,
     lambda r: r.choice(["1", "-1", "9" * 30, "MAINTEL-000001", "2025-11-24", "99:99", "true"]),

@@ -37,6 +37,7 @@ def _with(faultline: Running, **change: Any) -> bytes:
     ({"serviceUrl": "javascript:alert(1)"}, "serviceUrl"),
     ({"serviceUrl": "\x00"}, "serviceUrl"),
     ({"serviceUrl": "http://smba.example.com/"}, "serviceUrl"),
+    ({"serviceUrl": "https://smba..trafficmanager.net/"}, "serviceUrl"),
     ({"channelData": {"tenant": {"id": ["00000000-0000-0000-0000-000000000001"]}}}, "channelData.tenant.id"),
     ({"id": "1\x00"}, "id"),
     ({"id": "1\ud800"}, "id"),

@@ -69,6 +69,10 @@ def test_ids_are_opaque_but_free_of_control_characters(value: str, ok: bool) -> 
     ("https://user:pw@smba.trafficmanager.net/", False), ("https://", False), ("https://host:99999/", False),
     ("https://smba\x00.net/", False), ("https://smba .net/", False), ("\x00", False), ("", False),
     ("http://127.0.0.1.evil.example/", False),
+    ("https://a..b/", False), ("https://.../", False), ("https://" + "a" * 70 + ".com/", False),
+    ("https://1.2.3.4.5/", False), ("https://ü.example/", False), ("https://a_b.example/", False),
+    ("https://-a.example/", False), ("https://%00/", False), ("https://xn--bcher-kva.example/", True),
+    ("https://smba.trafficmanager.net./", False),
 ])
 def test_service_urls_must_be_https_or_loopback_http(url: str, ok: bool) -> None:
     assert (service_url_problem(url) is None) is ok
