@@ -86,7 +86,7 @@ async def soak(args: argparse.Namespace, base: str, service_url: str, pid: int, 
 
         async def sender() -> None:
             for n in bodies:
-                raw = fuzzed(rng, service_url, n, conversations=args.conversations, users=args.users)
+                raw = fuzzed(rng, service_url, n, conversations=args.conversations, users=args.users, long=args.long)
                 try:
                     async with session.post(f"{base}/api/messages", data=raw, headers=headers) as response:
                         await response.read()
@@ -113,6 +113,7 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--conversations", type=int, default=1_000_000, help="distinct conversation ids to draw from")
     parser.add_argument("--users", type=int, default=1_000_000, help="distinct users to draw from")
+    parser.add_argument("--long", action="store_true", help="ids and names as long as Teams allows (512, 256)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout whose bot to run")
     args = parser.parse_args()

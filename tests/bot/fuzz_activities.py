@@ -34,9 +34,12 @@ ODD: tuple[Callable[[random.Random], Any], ...] = (
 )
 
 
-def _account(rng: random.Random, pool: int) -> dict[str, Any]:
+def _account(rng: random.Random, pool: int, long: bool = False) -> dict[str, Any]:
     n = rng.randrange(pool)
-    return {"id": f"29:user-{n}", "name": f"User {n}", "aadObjectId": f"00000000-0000-0000-0000-{n:012d}"}
+    mri, name = f"29:user-{n}", f"User {n}"
+    if long:  # as long as the platform allows: 512-character ids, 256-character display names
+        mri, name = mri.ljust(512, "m"), name.ljust(256, "n")
+    return {"id": mri, "name": name, "aadObjectId": f"00000000-0000-0000-0000-{n:012d}"}
 
 
 def _card_data(rng: random.Random) -> dict[str, Any]:
@@ -56,14 +59,16 @@ def _value(kind: str, rng: random.Random) -> dict[str, Any] | None:
 
 
 def base(kind: str, rng: random.Random, service_url: str, n: int, conversations: int = 20,
-         users: int = 5) -> dict[str, Any]:
-    """A well-formed Teams activity of ``kind`` (by default a few users and conversations, so dialogs build up)."""
+         users: int = 5, long: bool = False) -> dict[str, Any]:
+    """A well-formed Teams activity of ``kind`` (by default a few users and conversations, so dialogs build up);
+    ``long``: ids and names as long as the platform allows."""
     tenant = rng.choice(TENANTS[:3] * 5 + TENANTS[3:])
+    conversation = f"a:conversation-{rng.randrange(conversations)}"
     body: dict[str, Any] = {
         "type": kind, "id": f"fuzz-{n}", "channelId": "msteams", "serviceUrl": service_url,
         "timestamp": "2025-11-24T10:00:00Z", "localTimezone": rng.choice(["Europe/London", "Mars/Base", "UTC"]),
-        "from": _account(rng, users), "recipient": dict(BOT),
-        "conversation": {"id": f"a:conversation-{rng.randrange(conversations)}", "tenantId": tenant,
+        "from": _account(rng, users, long), "recipient": dict(BOT),
+        "conversation": {"id": conversation.ljust(512, "c") if long else conversation, "tenantId": tenant,
                          "conversationType": rng.choice(["personal", "personal", "channel", "groupChat"])},
         "channelData": {"tenant": {"id": tenant}},
     }
@@ -131,9 +136,10 @@ GARBAGE = (b"", b"{", b"null", b"[]", b'"message"', b"\xff\xfe\xfa", b'{"type": 
            b'{"type": "message"} trailing', b'{"a": 1e999}')
 
 
-def fuzzed(rng: random.Random, service_url: str, n: int, conversations: int = 20, users: int = 5) -> bytes:
+def fuzzed(rng: random.Random, service_url: str, n: int, conversations: int = 20, users: int = 5,
+           long: bool = False) -> bytes:
     """One odd (or occasionally well-formed) activity body."""
     if rng.random() < 0.02:
         return rng.choice(GARBAGE)
-    body = base(rng.choice(KINDS), rng, service_url, n, conversations, users)
+    body = base(rng.choice(KINDS), rng, service_url, n, conversations, users, long)
     return serialise(mutated(body, rng, rng.choice([0, 1, 1, 1, 2, 2, 3])))
