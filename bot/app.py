@@ -145,17 +145,23 @@ async def messages(request: web.Request) -> web.Response:
     except Malformed as exc:
         log.warning("rejected malformed activity: %s (%s)", exc.reason, exc.about)
         return web.json_response({"error": f"not a usable Bot Framework activity: {exc.reason}"}, status=400)
-    app = request.app
     body = activity.forward()
     with correlated(activity.id):
-        if AUTH in app:
-            try:
-                await app[AUTH].authenticate(request.headers.get("Authorization"), body)
-            except AuthError as exc:
-                log.warning("refused activity: %s (%s)", exc, activity_summary(body))
-                return web.json_response({"error": "unauthorized"}, status=401)
-        refusal = await _refuse_unknown_tenant(app[SERVICES], activity, body)
-    return refusal or await _turn(app, body)
+        refusal = (await _unauthenticated(request, body)
+                   or await _refuse_unknown_tenant(request.app[SERVICES], activity, body))
+    return refusal or await _turn(request.app, body)
+
+
+async def _unauthenticated(request: web.Request, body: dict[str, Any]) -> web.Response | None:
+    """401 unless the request carries a valid Bot Framework token for this activity (None: go on)."""
+    if AUTH not in request.app:
+        return None
+    try:
+        await request.app[AUTH].authenticate(request.headers.get("Authorization"), body)
+    except AuthError as exc:
+        log.warning("refused activity: %s (%s)", exc, activity_summary(body))
+        return web.json_response({"error": "unauthorized"}, status=401)
+    return None
 
 
 async def _refuse_unknown_tenant(services: Services, activity: WireActivity,

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from bot.edge.depth import nests_deeper_than
 from bot.edge.limits import MAX_DEPTH
-from bot.edge.wire import CARD_ACTION, Activity
+from bot.edge.wire import Activity
 
 MAX_REASONS = 3
 OWN_ERRORS = frozenset({"opaque_id", "service_url", "card_invoke", "card_submit", "mention"})
@@ -83,6 +83,3 @@ def refusal_invoke(text: str) -> dict[str, Any]:
     """The body of an invoke response that shows ``text`` to the user instead of acting."""
     return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
 
-
-def is_card_action(activity: Activity) -> bool:
-    return activity.type == "invoke" and activity.name == CARD_ACTION
