@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,8 @@ from bot.auth import Authenticator, AuthError, KeySource
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Customer, load_config
 from bot.connector import Connector, ConnectorError, graph_token_provider, token_provider
+from bot.edge.inbound import Malformed, parse_activity, refusal_invoke
+from bot.edge.wire import Activity as WireActivity
 from bot.handler import FaultlineBot, activity_summary
 from bot.logs import correlated, stamp_correlation_ids
 from bot.reminders.people import GraphManagers, NoGraph
@@ -137,23 +138,44 @@ def tenant_of(body: dict[str, Any]) -> str | None:
 
 
 async def messages(request: web.Request) -> web.Response:
-    """POST /api/messages: authenticate, check the tenant, de-duplicate, run the turn."""
+    """POST /api/messages: check the activity's shape, authenticate, check the tenant, run the turn."""
     if "application/json" not in request.headers.get("Content-Type", ""):
         return web.json_response({"error": "send application/json"}, status=415)
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return web.json_response({"error": "body is not valid JSON"}, status=400)
-    if not isinstance(body, dict) or not body.get("type"):
-        return web.json_response({"error": "not a Bot Framework activity"}, status=400)
-    app = request.app
-    if AUTH in app:
-        try:
-            await app[AUTH].authenticate(request.headers.get("Authorization"), body)
-        except AuthError as exc:
-            log.warning("refused activity: %s (%s)", exc, activity_summary(body))
-            return web.json_response({"error": "unauthorized"}, status=401)
-    return await _turn(app, body)
+        activity = parse_activity(await request.read())
+    except Malformed as exc:
+        log.warning("rejected malformed activity: %s (%s)", exc.reason, exc.about)
+        return web.json_response({"error": f"not a usable Bot Framework activity: {exc.reason}"}, status=400)
+    body = activity.forward()
+    with correlated(activity.id):
+        refusal = (await _unauthenticated(request, body)
+                   or await _refuse_unknown_tenant(request.app[SERVICES], activity, body))
+    return refusal or await _turn(request.app, body)
+
+
+async def _unauthenticated(request: web.Request, body: dict[str, Any]) -> web.Response | None:
+    """401 unless the request carries a valid Bot Framework token for this activity (None: go on)."""
+    if AUTH not in request.app:
+        return None
+    try:
+        await request.app[AUTH].authenticate(request.headers.get("Authorization"), body)
+    except AuthError as exc:
+        log.warning("refused activity: %s (%s)", exc, activity_summary(body))
+        return web.json_response({"error": "unauthorized"}, status=401)
+    return None
+
+
+async def _refuse_unknown_tenant(services: Services, activity: WireActivity,
+                                 body: dict[str, Any]) -> web.Response | None:
+    """A polite refusal for a tenant that is no customer's nor the MSP's (an invoke's in its response); else None."""
+    tenant = activity.tenant or _local_tenant(services)
+    if services.config.is_known_tenant(tenant):
+        return None
+    log.warning("refused tenant %s (%s)", tenant, activity_summary(body))
+    if activity.type == "invoke":
+        return web.json_response(refusal_invoke(REFUSAL))
+    await _refuse(services, Activity().deserialize(body))
+    return web.Response(status=200)
 
 
 def _local_tenant(services: Services) -> str | None:

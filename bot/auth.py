@@ -2,7 +2,7 @@
 
 Two token paths, as the Bot Framework defines them:
 - channel: issued by https://api.botframework.com, keys from the Bot Framework OpenID metadata, the key must
-  be endorsed for the activity's channel and the token's serviceurl claim must match the activity;
+  be endorsed for the activity's channel and the token must carry a serviceurl claim equal to the activity's;
 - emulator: issued by Microsoft Entra for the Bot Framework tenants (or the bot's own tenant), with the
   issuer checked against that list and the appid/azp claim equal to the bot's app id.
 """
@@ -10,7 +10,6 @@ Two token paths, as the Bot Framework defines them:
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ import aiohttp
 import jwt
 
 CHANNEL_ISSUER = "https://api.botframework.com"
+SERVICE_URL_CLAIM = "serviceurl"
 BOT_FRAMEWORK_TENANTS = ("d6d49420-f39b-4df7-a1dc-d59a935871db", "f8cdef31-a31e-4b4a-93e4-5f571e91255a")
 LEEWAY_SECONDS = 300
 KEYS_MAX_AGE = 24 * 3600
@@ -68,13 +68,27 @@ class KeySource:
                     metadata = await response.json(content_type=None)
                 async with self.session.get(metadata["jwks_uri"]) as response:
                     jwks = await response.json(content_type=None)
-            except (TimeoutError, aiohttp.ClientError, KeyError, ValueError) as exc:
+                keys = _signing_keys(jwks)
+            except (TimeoutError, aiohttp.ClientError, KeyError, TypeError, ValueError, RecursionError) as exc:
                 if self._cached is None:
                     raise AuthError(f"signing keys unavailable: {type(exc).__name__}") from None
                 return  # keep the keys we have
-            keys = {k["kid"]: (jwt.PyJWK(k).key, list(k.get("endorsements", []))) for k in jwks.get("keys", [])
-                    if "kid" in k}
             self._cached = _KeySet(keys, time.monotonic())
+
+
+def _signing_keys(jwks: Any) -> dict[str, tuple[Any, list[str]]]:
+    """kid → (public key, endorsed channels) for every usable key of a JWKS document (odd entries skipped)."""
+    keys: dict[str, tuple[Any, list[str]]] = {}
+    for entry in jwks["keys"]:
+        kid = entry.get("kid") if isinstance(entry, dict) else None
+        endorsements = entry.get("endorsements", []) if isinstance(entry, dict) else []
+        if not isinstance(kid, str) or not isinstance(endorsements, list):
+            continue
+        try:
+            keys[kid] = (jwt.PyJWK(entry).key, [e for e in endorsements if isinstance(e, str)])
+        except jwt.PyJWTError:
+            continue
+    return keys
 
 
 class Authenticator:
@@ -91,12 +105,7 @@ class Authenticator:
         if not header or not header.startswith("Bearer "):
             raise AuthError("missing bearer token")
         token = header.removeprefix("Bearer ").strip()
-        try:
-            unverified = jwt.decode(token, options={"verify_signature": False})
-            kid = jwt.get_unverified_header(token).get("kid", "")
-        except (jwt.PyJWTError, json.JSONDecodeError, ValueError) as exc:
-            raise AuthError(f"malformed token: {type(exc).__name__}") from None
-        issuer = unverified.get("iss")
+        kid, issuer = _unverified_kid_and_issuer(token)
         if issuer == CHANNEL_ISSUER:
             return await self._channel(token, kid, activity)
         if issuer in self.emulator_issuers:
@@ -108,7 +117,7 @@ class Authenticator:
             claims: dict[str, Any] = jwt.decode(token, key, algorithms=["RS256"], audience=self.app_id,
                                                 issuer=issuer, leeway=LEEWAY_SECONDS,
                                                 options={"require": ["exp", "iss", "aud"]})
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, TypeError, ValueError, RecursionError) as exc:
             raise AuthError(f"invalid token: {type(exc).__name__}") from None
         return claims
 
@@ -118,8 +127,10 @@ class Authenticator:
         if endorsements and channel not in endorsements:
             raise AuthError(f"signing key not endorsed for channel {channel!r}")
         claims = self._decode(token, key, CHANNEL_ISSUER)
-        service_url = claims.get("serviceurl") or claims.get("serviceUrl")
-        if service_url and service_url.rstrip("/") != str(activity.get("serviceUrl", "")).rstrip("/"):
+        service_url = claims.get(SERVICE_URL_CLAIM)
+        if not isinstance(service_url, str):
+            raise AuthError("channel token without a serviceurl claim")
+        if service_url.rstrip("/") != str(activity.get("serviceUrl", "")).rstrip("/"):
             raise AuthError("token's serviceurl does not match the activity")
         return claims
 
@@ -129,3 +140,16 @@ class Authenticator:
         if (claims.get("appid") or claims.get("azp")) != self.app_id:
             raise AuthError("token issued for another app")
         return claims
+
+
+def _unverified_kid_and_issuer(token: str) -> tuple[str, str]:
+    """The key id and issuer a token claims, before its signature is checked; both must be strings."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+        kid = jwt.get_unverified_header(token).get("kid", "")
+    except (jwt.PyJWTError, TypeError, ValueError, RecursionError) as exc:  # JSON and base64 errors are ValueErrors
+        raise AuthError(f"malformed token: {type(exc).__name__}") from None
+    issuer = claims.get("iss")
+    if not isinstance(kid, str) or not isinstance(issuer, str):
+        raise AuthError("malformed token: kid and iss must be strings")
+    return kid, issuer

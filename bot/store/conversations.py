@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
+from bot.store.recent import Recent
 from bot.store.schema import channel_bindings, conversation_refs, dialog_state, processed_activities, users
 
 
@@ -39,35 +40,32 @@ class Binding:
 class ConversationStore:
     """References for proactive messages, channel bindings, and activity de-duplication."""
 
-    def __init__(self, db: Database, remembered: int = 50_000) -> None:
+    def __init__(self, db: Database, remembered: int = 10_000) -> None:
         self.db = db
-        self._remembered: dict[str, str] = {}
-        self._remembered_max = remembered
+        self._remembered = Recent(remembered)  # bounded: odd traffic names endless new conversations and users
 
     async def remember(self, *, conversation_id: str, tenant_id: str | None, customer_id: str | None,
                        user_id: str | None, reference: Mapping[str, Any], at: datetime) -> None:
         """Store the reference; skipped when this process already stored the very same one."""
         fingerprint = json.dumps([tenant_id, customer_id, user_id, reference], sort_keys=True, default=str)
-        if self._remembered.get(conversation_id) == fingerprint:
+        if self._remembered.holds(conversation_id, fingerprint):
             return
         values = {"conversation_id": conversation_id, "tenant_id": tenant_id, "customer_id": customer_id,
                   "user_id": user_id, "reference": dict(reference), "updated_at": at}
         async with self.db.write() as conn:
             await conn.execute(_upsert(self.db, conversation_refs, values, ["conversation_id"]))
-        if len(self._remembered) >= self._remembered_max:
-            self._remembered.clear()
-        self._remembered[conversation_id] = fingerprint
+        self._remembered.note(conversation_id, fingerprint)
 
     async def remember_user(self, *, aad_object_id: str, mri: str, name: str | None, tenant_id: str | None,
                             at: datetime) -> None:
         """Keep the Teams id (MRI) of a user we have seen; skipped when unchanged in this process."""
         fingerprint = json.dumps([mri, name, tenant_id])
-        if self._remembered.get(f"user:{aad_object_id}") == fingerprint:
+        if self._remembered.holds(f"user:{aad_object_id}", fingerprint):
             return
         values = {"aad_object_id": aad_object_id, "mri": mri, "name": name, "tenant_id": tenant_id, "updated_at": at}
         async with self.db.write() as conn:
             await conn.execute(_upsert(self.db, users, values, ["aad_object_id"]))
-        self._remembered[f"user:{aad_object_id}"] = fingerprint
+        self._remembered.note(f"user:{aad_object_id}", fingerprint)
 
     async def users(self, aad_object_ids: list[str]) -> dict[str, tuple[str, str | None]]:
         """MRI and display name of each known user among ``aad_object_ids``."""

@@ -50,6 +50,8 @@ class Database:
         else:
             engine_options.setdefault("pool_size", 10)
             engine_options.setdefault("pool_pre_ping", True)
+        # Parameters are users' text and names: never in an error message, and so never in a log line.
+        engine_options.setdefault("hide_parameters", True)
         self.engine: AsyncEngine = create_async_engine(self.url, **engine_options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -81,10 +83,27 @@ class Database:
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (safe when several replicas start at once)."""
+        if self.is_sqlite:
+            await self._migrate_sqlite()
+            return
         async with self.write() as conn:
-            if not self.is_sqlite:
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-            await conn.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "head"))
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            await conn.run_sync(_upgrade)
+
+    async def _migrate_sqlite(self) -> None:
+        """SQLite changes a column by copying its table, which foreign keys forbid for a referenced table: they
+        are switched off for the migration (possible only outside a transaction) and checked before it commits."""
+        async with self._write_lock, self.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()
+            try:
+                async with conn.begin():
+                    await conn.run_sync(_upgrade)
+                    if (await conn.exec_driver_sql("PRAGMA foreign_key_check")).first() is not None:
+                        raise RuntimeError("a migration left rows pointing at nothing; nothing was changed")
+            finally:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()
 
     async def current_revision(self) -> str | None:
         async with self.read() as conn:
@@ -103,6 +122,10 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def _upgrade(sync: Connection) -> None:
+    command.upgrade(_alembic_config(sync), "head")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

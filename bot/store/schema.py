@@ -20,6 +20,20 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from bot.edge.limits import MAX_ID, MAX_NAME, MAX_URL
+
+# Column sizes follow the platform's limits, the same numbers the edge enforces (migration 0004 set them).
+NAME = MAX_NAME
+"""Display names (Microsoft Entra allows 256 characters)."""
+WIRE_ID = MAX_ID
+"""Ids that come from Teams: conversations, activities, MRIs, teams and channels."""
+USER_ID = MAX_ID
+"""Who did something: an Entra object id, or the Teams id when the channel sends none."""
+URL = MAX_URL
+STATE_KEY = 640
+"""Dialog-state keys: "{channelId}/conversations/{conversation id}" (at most 591) and room to spare; 640 characters
+of up to 4 bytes stay under PostgreSQL's 2,704-byte limit for a b-tree key."""
+
 metadata = MetaData(naming_convention={
     "pk": "pk_%(table_name)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -69,14 +83,14 @@ tickets = Table(
     Column("started_at", UTCDateTime),
     Column("report", JSON, nullable=False),
     Column("classification", JSON, nullable=False),
-    Column("reporter_id", String(64), nullable=False),
-    Column("reporter_name", String(200), nullable=False),
-    Column("reporter_conversation_id", String(300), nullable=False),
-    Column("reporter_activity_id", String(300)),
-    Column("channel_conversation_id", String(300)),
-    Column("channel_activity_id", String(300)),
-    Column("assignee_id", String(64)),
-    Column("assignee_name", String(200)),
+    Column("reporter_id", String(USER_ID), nullable=False),
+    Column("reporter_name", String(NAME), nullable=False),
+    Column("reporter_conversation_id", String(WIRE_ID), nullable=False),
+    Column("reporter_activity_id", String(WIRE_ID)),
+    Column("channel_conversation_id", String(WIRE_ID)),
+    Column("channel_activity_id", String(WIRE_ID)),
+    Column("assignee_id", String(USER_ID)),
+    Column("assignee_name", String(NAME)),
     Column("version", Integer, nullable=False, default=1),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -89,8 +103,8 @@ ticket_events = Table(
     Column("seq", Integer, nullable=False),
     Column("kind", String(40), nullable=False),
     Column("at", UTCDateTime, nullable=False),
-    Column("actor_id", String(64)),
-    Column("actor_name", String(200)),
+    Column("actor_id", String(USER_ID)),
+    Column("actor_name", String(NAME)),
     Column("before", JSON),
     Column("after", JSON),
     Column("data", JSON),
@@ -99,7 +113,7 @@ ticket_events = Table(
 
 conversation_refs = Table(
     "conversation_refs", metadata,
-    Column("conversation_id", String(300), primary_key=True),
+    Column("conversation_id", String(WIRE_ID), primary_key=True),
     Column("tenant_id", String(64)),
     Column("customer_id", String(64)),
     Column("user_id", String(64)),
@@ -110,9 +124,9 @@ conversation_refs = Table(
 channel_bindings = Table(
     "channel_bindings", metadata,
     Column("customer_id", String(64), primary_key=True),
-    Column("team_id", String(300)),
-    Column("channel_id", String(300), nullable=False),
-    Column("service_url", String(500), nullable=False),
+    Column("team_id", String(WIRE_ID)),
+    Column("channel_id", String(WIRE_ID), nullable=False),
+    Column("service_url", String(URL), nullable=False),
     Column("tenant_id", String(64)),
     Column("bound_by", String(64), nullable=False),
     Column("bound_at", UTCDateTime, nullable=False),
@@ -120,7 +134,7 @@ channel_bindings = Table(
 
 dialog_state = Table(
     "dialog_state", metadata,
-    Column("key", String(400), primary_key=True),
+    Column("key", String(STATE_KEY), primary_key=True),
     Column("data", JSON, nullable=False),
     Column("etag", String(64), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -128,8 +142,8 @@ dialog_state = Table(
 
 processed_activities = Table(
     "processed_activities", metadata,
-    Column("activity_id", String(300), primary_key=True),
-    Column("conversation_id", String(300)),
+    Column("activity_id", String(WIRE_ID), primary_key=True),
+    Column("conversation_id", String(WIRE_ID)),
     Column("processed_at", UTCDateTime, nullable=False, index=True),
 )
 
@@ -137,8 +151,8 @@ processed_activities = Table(
 users = Table(
     "users", metadata,
     Column("aad_object_id", String(64), primary_key=True),
-    Column("mri", String(200), nullable=False),
-    Column("name", String(200)),
+    Column("mri", String(WIRE_ID), nullable=False),
+    Column("name", String(NAME)),
     Column("tenant_id", String(64)),
     Column("updated_at", UTCDateTime, nullable=False),
 )
@@ -167,7 +181,7 @@ outbox = Table(
     Column("ticket_id", Integer, ForeignKey("tickets.id"), index=True),
     Column("timer_id", Integer),
     Column("purpose", String(40), nullable=False),
-    Column("recipient", String(300), nullable=False),
+    Column("recipient", String(WIRE_ID), nullable=False),
     Column("tenant_id", String(64)),
     Column("payload", JSON, nullable=False),
     Column("status", String(16), nullable=False),
