@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -11,9 +12,10 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import ConversationState, InvokeResponse, TurnContext
 from botbuilder.schema import Activity
 
+from bot import outbound
 from bot.adapter import FaultlineAdapter
 from bot.auth import Authenticator, AuthError, KeySource
 from bot.clock import Clock, SystemClock
@@ -26,7 +28,7 @@ from bot.reminders.plan import ReminderSettings
 from bot.reminders.scheduler import Scheduler
 from bot.services import CUSTOMER_KEY, TENANT_KEY, Services
 from bot.settings import Settings
-from bot.store.conversations import ConversationStore, DatabaseStorage
+from bot.store.conversations import BUSY, DONE, NEW, Claim, ConcurrentWriteError, ConversationStore, DatabaseStorage
 from bot.store.db import Database
 from bot.store.tickets import TicketStore
 from bot.telemetry import Telemetry
@@ -43,6 +45,8 @@ SETTINGS = web.AppKey("settings", Settings)
 INJECTED = web.AppKey("injected", dict)
 SORRY = ("Sorry, something went wrong on our side and I couldn't finish that. Nothing you sent has been lost; "
          "please try again in a moment. If it keeps happening, quote reference {ref} to the support desk.")
+BUSY_WAITS, BUSY_POLL = 12, 0.25
+"""A re-delivery that finds its activity still being processed waits up to 3 s for that turn to finish."""
 REFUSAL = ("This organisation isn't set up with the fault desk yet, so I can't take reports here. Please contact "
            "your IT provider.")
 
@@ -103,6 +107,7 @@ async def _start(app: web.Application) -> None:
 
 
 async def _stop(app: web.Application) -> None:
+    await outbound.drain()  # messages handed over by the last turns (the outbox keeps any that fail)
     if SESSION in app:
         await app[SESSION].close()
     if SERVICES in app:
@@ -177,23 +182,66 @@ async def _traced_turn(app: web.Application, services: Services, body: dict[str,
         log.warning("refused tenant %s (%s)", tenant, activity_summary(body))
         await _refuse(services, activity)
         return web.Response(status=200)
-    if activity.id and not await services.conversations.claim_activity(activity.id, activity.conversation.id
-                                                                       if activity.conversation else None,
-                                                                       services.clock.now()):
-        log.info("duplicate activity ignored (%s)", activity_summary(body))
-        return web.Response(status=200)
     customer = services.config.customer_for_tenant(tenant)
+    claim = await _claim(services, activity)
+    if claim.status == BUSY:  # a live turn has it: Teams delivers it again later, by when it has answered
+        log.info("activity still being processed elsewhere (%s)", activity_summary(body))
+        return web.json_response({"error": "already being processed; retry later"}, status=503,
+                                 headers={"Retry-After": "5"})
+    if claim.status == DONE:
+        return await _replay(app, services, activity, dict(claim.outcome or {}), customer, tenant, body)
     try:
         await _remember(services, activity, tenant, customer.id if customer else None)
         response = await app[BOT_ADAPTER_KEY].process(activity, _with_customer(app[BOT].on_turn, customer, tenant))
+    except ConcurrentWriteError:  # two turns of one conversation at once: the other one's answer stands
+        log.info("dialog state changed by a concurrent turn; this one's state was not kept (%s)",
+                 activity_summary(body))
+        response = None
     except Exception:
         services.telemetry.turn_errors.add(1)
         ref = uuid.uuid4().hex[:8]
         log.exception("turn failed, reference %s (%s)", ref, activity_summary(body))
         await _apologise(services, activity, ref)
-        return web.Response(status=200)
+        response = None
+    await _finish(services, activity, response)
     if response is not None:
         return web.json_response(response.body, status=response.status)
+    return web.Response(status=200)
+
+
+async def _claim(services: Services, activity: Activity) -> Claim:
+    """Claim the activity; a re-delivery that finds it busy waits a few seconds for the live turn to finish."""
+    if not activity.id:
+        return Claim(NEW)
+    conversation = activity.conversation.id if activity.conversation else None
+    claim = await services.conversations.claim(activity.id, conversation, services.clock.now())
+    for _ in range(BUSY_WAITS):
+        if claim.status != BUSY:
+            break
+        await asyncio.sleep(BUSY_POLL)
+        claim = await services.conversations.claim(activity.id, conversation, services.clock.now())
+    return claim
+
+
+async def _finish(services: Services, activity: Activity, response: InvokeResponse | None) -> None:
+    """Done: a re-delivery answers an invoke with the same body, and a message with nothing more."""
+    if activity.id:
+        outcome = {"invoke": {"status": response.status, "body": response.body}} if response is not None else None
+        await services.conversations.finish_activity(activity.id, services.clock.now(), outcome)
+
+
+async def _replay(app: web.Application, services: Services, activity: Activity, outcome: dict[str, Any],
+                  customer: Customer | None, tenant: str | None, body: dict[str, Any]) -> web.Response:
+    """A re-delivery of a finished activity: its ticket named again, its invoke answered again, else nothing."""
+    log.info("re-delivered activity answered from its first processing (%s)", activity_summary(body))
+    if "invoke" in outcome:
+        return web.json_response(outcome["invoke"].get("body"), status=outcome["invoke"].get("status", 200))
+    if "ticket" in outcome:
+        try:
+            await app[BOT_ADAPTER_KEY].process(activity, _with_customer(
+                lambda context: app[BOT].replay_opened(context, outcome), customer, tenant))
+        except Exception:  # the card is in the outbox whatever happens here
+            log.exception("re-delivered confirm not answered (%s)", activity_summary(body))
     return web.Response(status=200)
 
 

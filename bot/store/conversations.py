@@ -6,7 +6,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.core import Storage, StoreItem
@@ -36,11 +36,31 @@ class Binding:
     bound_at: datetime
 
 
+PROCESSING, DONE = "processing", "done"
+NEW, RETAKEN, BUSY = "new", "retaken", "busy"
+ACTIVITY_LEASE = timedelta(seconds=15)
+"""How long a turn owns its activity: Teams re-delivers after 15 s, by when a live turn has answered."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What claiming an activity found: ours (new, or retaken from a dead turn), done before, or busy elsewhere."""
+
+    status: str
+    outcome: Mapping[str, Any] | None = None
+
+    @property
+    def mine(self) -> bool:
+        return self.status in (NEW, RETAKEN)
+
+
 class ConversationStore:
     """References for proactive messages, channel bindings, and activity de-duplication."""
 
-    def __init__(self, db: Database, remembered: int = 50_000) -> None:
+    def __init__(self, db: Database, remembered: int = 50_000, lease: timedelta = ACTIVITY_LEASE) -> None:
         self.db = db
+        self.instance = uuid.uuid4().hex[:12]
+        self.lease = lease
         self._remembered: dict[str, str] = {}
         self._remembered_max = remembered
 
@@ -96,13 +116,43 @@ class ConversationStore:
             return None if row is None else Binding(**dict(row._mapping))
 
     async def claim_activity(self, activity_id: str, conversation_id: str | None, at: datetime) -> bool:
-        """True the first time an activity id is seen; False for a re-delivery."""
-        statement = (self.db.insert(processed_activities)
-                     .values(activity_id=activity_id, conversation_id=conversation_id, processed_at=at)
-                     .on_conflict_do_nothing(index_elements=["activity_id"])
-                     .returning(processed_activities.c.activity_id))
+        """True when this turn may process the activity (first delivery, or a re-delivery nobody finished)."""
+        return (await self.claim(activity_id, conversation_id, at)).mine
+
+    async def claim(self, activity_id: str, conversation_id: str | None, at: datetime) -> Claim:
+        """Take the activity for this turn (status processing, leased), or say why not (done / busy).
+
+        A claim left processing by a process that died is taken over once its lease has run out.
+        """
+        values = {"activity_id": activity_id, "conversation_id": conversation_id, "processed_at": at,
+                  "status": PROCESSING, "claimed_by": self.instance, "lease_until": at + self.lease}
+        fresh = (self.db.insert(processed_activities).values(**values)
+                 .on_conflict_do_nothing(index_elements=["activity_id"]).returning(processed_activities.c.activity_id))
+        retake = (update(processed_activities)
+                  .where(processed_activities.c.activity_id == activity_id,
+                         processed_activities.c.status == PROCESSING, processed_activities.c.lease_until < at)
+                  .values(claimed_by=self.instance, lease_until=at + self.lease, processed_at=at)
+                  .returning(processed_activities.c.activity_id))
         async with self.db.write() as conn:
-            return (await conn.execute(statement)).one_or_none() is not None
+            if (await conn.execute(fresh)).one_or_none() is not None:
+                return Claim(NEW)
+            if (await conn.execute(retake)).one_or_none() is not None:
+                return Claim(RETAKEN)
+            row = (await conn.execute(select(processed_activities.c.status, processed_activities.c.outcome)
+                                      .where(processed_activities.c.activity_id == activity_id))).one()
+        return Claim(DONE, row.outcome) if row.status == DONE else Claim(BUSY)
+
+    async def finish_activity(self, activity_id: str, at: datetime, outcome: Mapping[str, Any] | None = None,
+                              conn: AsyncConnection | None = None) -> None:
+        """Mark the activity done (with what a re-delivery should answer); ``conn``: inside that transaction."""
+        statement = (update(processed_activities).where(processed_activities.c.activity_id == activity_id)
+                     .values(status=DONE, processed_at=at, lease_until=None,
+                             **({"outcome": dict(outcome)} if outcome is not None else {})))
+        if conn is not None:
+            await conn.execute(statement)
+            return
+        async with self.db.write() as own:
+            await own.execute(statement)
 
     async def forget_activities_before(self, cutoff: datetime) -> int:
         async with self.db.write() as conn:
@@ -137,22 +187,27 @@ class DatabaseStorage(Storage):  # type: ignore[misc]
             for key, value in changes.items():
                 await self._write_one(conn, key, value)
 
-    async def _write_one(self, conn: AsyncConnection, key: str, value: Any) -> None:
+    async def write_in(self, conn: AsyncConnection, key: str, value: Any) -> str:
+        """Write one state inside the caller's transaction (same e_tag check); returns the new e_tag."""
+        return await self._write_one(conn, key, value)
+
+    async def _write_one(self, conn: AsyncConnection, key: str, value: Any) -> str:
         data = _plain(value)
         expected = data.pop("e_tag", None)
         values = {"key": key, "data": data, "etag": uuid.uuid4().hex, "updated_at": self.clock.now()}
         if expected in (None, "*"):
             await conn.execute(_upsert(self.db, dialog_state, values, ["key"]))
-            return
+            return str(values["etag"])
         # One statement on the usual path: replace the state only if nobody changed it since it was read.
         changed = await conn.execute(update(dialog_state).where(dialog_state.c.key == key,
                                                                 dialog_state.c.etag == expected)
                                      .values(data=data, etag=values["etag"], updated_at=values["updated_at"]))
         if changed.rowcount == 1:
-            return
+            return str(values["etag"])
         if (await conn.execute(select(dialog_state.c.key).where(dialog_state.c.key == key))).first() is not None:
             raise ConcurrentWriteError(f"state {key!r} changed since it was read")
         await conn.execute(_upsert(self.db, dialog_state, values, ["key"]))
+        return str(values["etag"])
 
     async def delete(self, keys: list[str]) -> None:
         async with self.db.write() as conn:
