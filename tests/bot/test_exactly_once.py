@@ -20,11 +20,11 @@ from bot.app import SERVICES
 from bot.reminders.scheduler import Scheduler
 from bot.settings import Settings
 from bot.store.conversations import ConversationStore
-from bot.store.db import Database
 from bot.store.tickets import Ticket, TicketStore
 from tests.bot.conftest import START, Running, start_faultline
 from tests.bot.fakes import FakeConnector, Recorded, SteppableClock, activity
 from tests.bot.test_ticket_actions import ENGINEER_B, P1_REPORT, invoke, open_ticket
+from tests.conftest import drop_schema, make_database
 
 ANSWERS = P1_REPORT[:-1]  # everything up to the confirm
 REPORTER_CHAT = "a:personal-1"
@@ -57,11 +57,11 @@ class FlakyConnector(FakeConnector):
         return await super()._handle(request)
 
 
-@pytest.fixture
-async def desk(tmp_path: Path) -> AsyncIterator[Running]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def desk(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
+    db, schema = await make_database(request.param, tmp_path)
     connector = FlakyConnector()
     service_url = await connector.start()
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     clock = SteppableClock(START)
     server, url = await start_faultline(Settings(local=True, scheduler_interval=0), db, connector, service_url,
                                         clock)
@@ -70,6 +70,8 @@ async def desk(tmp_path: Path) -> AsyncIterator[Running]:
     await server.close()
     await db.close()
     await connector.stop()
+    if schema:
+        await drop_schema(schema)
 
 
 def failing(desk: Running) -> dict[str, int]:
