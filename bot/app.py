@@ -28,7 +28,16 @@ from bot.reminders.plan import ReminderSettings
 from bot.reminders.scheduler import Scheduler
 from bot.services import CUSTOMER_KEY, TENANT_KEY, Services
 from bot.settings import Settings
-from bot.store.conversations import BUSY, DONE, NEW, Claim, ConcurrentWriteError, ConversationStore, DatabaseStorage
+from bot.store.conversations import (
+    BUSY,
+    DONE,
+    NEW,
+    TURN_ACTIVITY,
+    Claim,
+    ConcurrentWriteError,
+    ConversationStore,
+    DatabaseStorage,
+)
 from bot.store.db import Database
 from bot.store.tickets import TicketStore
 from bot.telemetry import Telemetry
@@ -190,6 +199,7 @@ async def _traced_turn(app: web.Application, services: Services, body: dict[str,
                                  headers={"Retry-After": "5"})
     if claim.status == DONE:
         return await _replay(app, services, activity, dict(claim.outcome or {}), customer, tenant, body)
+    turn = TURN_ACTIVITY.set(activity.id or None)
     try:
         await _remember(services, activity, tenant, customer.id if customer else None)
         response = await app[BOT_ADAPTER_KEY].process(activity, _with_customer(app[BOT].on_turn, customer, tenant))
@@ -203,6 +213,8 @@ async def _traced_turn(app: web.Application, services: Services, body: dict[str,
         log.exception("turn failed, reference %s (%s)", ref, activity_summary(body))
         await _apologise(services, activity, ref)
         response = None
+    finally:
+        TURN_ACTIVITY.reset(turn)
     await _finish(services, activity, response)
     if response is not None:
         return web.json_response(response.body, status=response.status)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,8 @@ class Binding:
 
 
 PROCESSING, DONE = "processing", "done"
+TURN_ACTIVITY: ContextVar[str | None] = ContextVar("faultline_turn_activity", default=None)
+"""The id of the activity the current turn claimed (set by the HTTP layer for the turn's duration)."""
 NEW, RETAKEN, BUSY = "new", "retaken", "busy"
 ACTIVITY_LEASE = timedelta(seconds=15)
 """How long a turn owns its activity: Teams re-delivers after 15 s, by when a live turn has answered."""
@@ -181,11 +184,17 @@ class DatabaseStorage(Storage):  # type: ignore[misc]
             return {key: {**data, "e_tag": etag} for key, data, etag in rows}
 
     async def write(self, changes: dict[str, Any]) -> None:
+        """Write the states; the turn's activity (TURN_ACTIVITY) is marked done in the same transaction, so a
+        re-delivery never applies a stored answer twice."""
         if not changes:
             return
         async with self.db.write() as conn:
             for key, value in changes.items():
                 await self._write_one(conn, key, value)
+            turn = TURN_ACTIVITY.get()
+            if turn is not None:
+                await conn.execute(update(processed_activities).where(processed_activities.c.activity_id == turn)
+                                   .values(status=DONE, lease_until=None))
 
     async def write_in(self, conn: AsyncConnection, key: str, value: Any) -> str:
         """Write one state inside the caller's transaction (same e_tag check); returns the new e_tag."""
