@@ -103,6 +103,7 @@ async def _start(app: web.Application) -> None:
                                    lease=timedelta(seconds=settings.scheduler_lease), settings=ReminderSettings(
                                        lead_short=timedelta(minutes=settings.reminder_lead_short),
                                        lead_long=timedelta(minutes=settings.reminder_lead_long)))
+    await services.conversations.start()
     if settings.scheduler_interval > 0:
         services.scheduler.start(settings.scheduler_interval)
     app[SESSION] = session
@@ -121,6 +122,7 @@ async def _stop(app: web.Application) -> None:
         await app[SESSION].close()
     if SERVICES in app:
         await app[SERVICES].scheduler.stop()
+        await app[SERVICES].conversations.stop()
         app[SERVICES].telemetry.shutdown()
         if app[INJECTED]["db"] is None:
             await app[SERVICES].db.close()

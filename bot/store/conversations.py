@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.core import Storage, StoreItem
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
@@ -41,6 +42,8 @@ PROCESSING, DONE = "processing", "done"
 TURN_ACTIVITY: ContextVar[str | None] = ContextVar("faultline_turn_activity", default=None)
 """The id of the activity the current turn claimed (set by the HTTP layer for the turn's duration)."""
 NEW, RETAKEN, BUSY = "new", "retaken", "busy"
+LIVENESS_LOCK = 7_312_016
+"""First key of the PostgreSQL advisory lock each process holds while alive (the second is its instance number)."""
 ACTIVITY_LEASE = timedelta(seconds=15)
 """How long a turn owns its activity: Teams re-delivers after 15 s, by when a live turn has answered."""
 
@@ -62,8 +65,9 @@ class ConversationStore:
 
     def __init__(self, db: Database, remembered: int = 50_000, lease: timedelta = ACTIVITY_LEASE) -> None:
         self.db = db
-        self.instance = uuid.uuid4().hex[:12]
+        self.instance = str(secrets.randbelow(2**31 - 2) + 1)
         self.lease = lease
+        self._alive: AsyncConnection | None = None
         self._remembered: dict[str, str] = {}
         self._remembered_max = remembered
 
@@ -125,7 +129,8 @@ class ConversationStore:
     async def claim(self, activity_id: str, conversation_id: str | None, at: datetime) -> Claim:
         """Take the activity for this turn (status processing, leased), or say why not (done / busy).
 
-        A claim left processing by a process that died is taken over once its lease has run out.
+        A claim left processing by a process that died is taken over at once on PostgreSQL (the claimer's liveness
+        lock is gone), else once its lease has run out.
         """
         values = {"activity_id": activity_id, "conversation_id": conversation_id, "processed_at": at,
                   "status": PROCESSING, "claimed_by": self.instance, "lease_until": at + self.lease}
@@ -133,7 +138,7 @@ class ConversationStore:
                  .on_conflict_do_nothing(index_elements=["activity_id"]).returning(processed_activities.c.activity_id))
         retake = (update(processed_activities)
                   .where(processed_activities.c.activity_id == activity_id,
-                         processed_activities.c.status == PROCESSING, processed_activities.c.lease_until < at)
+                         processed_activities.c.status == PROCESSING, self._abandoned(at))
                   .values(claimed_by=self.instance, lease_until=at + self.lease, processed_at=at)
                   .returning(processed_activities.c.activity_id))
         async with self.db.write() as conn:
@@ -144,6 +149,33 @@ class ConversationStore:
             row = (await conn.execute(select(processed_activities.c.status, processed_activities.c.outcome)
                                       .where(processed_activities.c.activity_id == activity_id))).one()
         return Claim(DONE, row.outcome) if row.status == DONE else Claim(BUSY)
+
+    def _abandoned(self, at: datetime) -> Any:
+        expired = processed_activities.c.lease_until < at
+        if self._alive is None:
+            return expired
+        dead = text("NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = :ns "
+                    "AND objsubid = 2 AND granted AND objid::text = processed_activities.claimed_by)"
+                    ).bindparams(ns=LIVENESS_LOCK)
+        return or_(expired, dead)
+
+    async def start(self) -> None:
+        """PostgreSQL: hold this process's liveness lock while it lives (the server drops it when the process dies,
+        so a turn it left half-done is retaken at once); claims check it with `_abandoned`."""
+        if self.db.is_sqlite or self._alive is not None:
+            return
+        conn = await self.db.engine.connect()
+        await conn.execute(text("SELECT pg_advisory_lock(:ns, :me)"), {"ns": LIVENESS_LOCK, "me": int(self.instance)})
+        await conn.commit()
+        self._alive = conn
+
+    async def stop(self) -> None:
+        if self._alive is not None:
+            await self._alive.execute(text("SELECT pg_advisory_unlock(:ns, :me)"),
+                                      {"ns": LIVENESS_LOCK, "me": int(self.instance)})
+            await self._alive.commit()
+            await self._alive.close()
+            self._alive = None
 
     async def finish_activity(self, activity_id: str, at: datetime, outcome: Mapping[str, Any] | None = None,
                               conn: AsyncConnection | None = None) -> None:

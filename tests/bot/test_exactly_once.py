@@ -162,8 +162,12 @@ async def test_a_redelivery_whose_first_processing_died_is_processed_again(desk:
 async def test_a_redelivery_while_the_first_turn_still_runs_is_asked_to_come_back(desk: Running) -> None:
     report = activity(service_url=desk.service_url, text="our phones are down")
     alive = ConversationStore(desk.db)  # another replica is processing it right now
-    assert (await alive.claim(report["id"], REPORTER_CHAT, START)).mine
-    answer = await desk.post(report)
+    await alive.start()
+    try:
+        assert (await alive.claim(report["id"], REPORTER_CHAT, START)).mine
+        answer = await desk.post(report)
+    finally:
+        await alive.stop()
     assert answer.status == 503 and answer.headers.get("Retry-After")
     assert desk.connector.texts() == ""
 
@@ -210,3 +214,15 @@ async def test_a_turns_stored_answer_and_its_activity_being_done_commit_together
         TURN_ACTIVITY.reset(turn)
     assert (await ConversationStore(desk.db).claim("answer-1", REPORTER_CHAT, START + timedelta(hours=1))).status \
         == DONE
+
+
+async def test_on_postgresql_a_turn_left_by_a_dead_process_is_retaken_at_once(desk: Running) -> None:
+    if desk.db.is_sqlite:
+        pytest.skip("SQLite serves one process: a claim waits for its lease")
+    report = activity(service_url=desk.service_url, text="our phones are down")
+    dead = ConversationStore(desk.db)
+    await dead.start()
+    assert (await dead.claim(report["id"], REPORTER_CHAT, START)).mine  # its lease has not run out
+    await dead.stop()  # the process dies: PostgreSQL drops its liveness lock
+    assert (await desk.post(report)).status == 200
+    assert "When did the problem start?" in desk.connector.texts()
