@@ -45,7 +45,7 @@ def start(args: Sequence[str], env: dict[str, str] | None = None) -> subprocess.
 
 
 async def wait_alive(session: aiohttp.ClientSession, url: str) -> None:
-    for _ in range(200):
+    for _ in range(1200):  # a loaded machine takes a while to import everything
         try:
             async with session.get(url) as response:
                 if response.status == 200:

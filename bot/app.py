@@ -37,6 +37,7 @@ from bot.store.conversations import (
     ConcurrentWriteError,
     ConversationStore,
     DatabaseStorage,
+    TurnMark,
 )
 from bot.store.db import Database
 from bot.store.tickets import TicketStore
@@ -201,7 +202,8 @@ async def _traced_turn(app: web.Application, services: Services, body: dict[str,
                                  headers={"Retry-After": "5"})
     if claim.status == DONE:
         return await _replay(app, services, activity, dict(claim.outcome or {}), customer, tenant, body)
-    turn = TURN_ACTIVITY.set(activity.id or None)
+    mark = TurnMark(activity.id) if activity.id else None
+    turn = TURN_ACTIVITY.set(mark)
     try:
         await _remember(services, activity, tenant, customer.id if customer else None)
         response = await app[BOT_ADAPTER_KEY].process(activity, _with_customer(app[BOT].on_turn, customer, tenant))
@@ -217,7 +219,8 @@ async def _traced_turn(app: web.Application, services: Services, body: dict[str,
         response = None
     finally:
         TURN_ACTIVITY.reset(turn)
-    await _finish(services, activity, response)
+    if mark is not None and (response is not None or not mark.done):  # else its stored state marked it done
+        await _finish(services, activity, response)
     if response is not None:
         return web.json_response(response.body, status=response.status)
     return web.Response(status=200)

@@ -15,19 +15,24 @@ import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from botbuilder.core import CardFactory
 from sqlalchemy import and_, or_, select, update
 
-from bot.connector import Connector
+from bot.actions import REPORTER
+from bot.connector import Connector, ConnectorError
 from bot.reminders.store import PENDING, SENDING, SENT, Message
 from bot.store.db import Database
-from bot.store.schema import outbox
+from bot.store.schema import outbox, tickets
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger("faultline.outbound")
 SEND, CREATE_CONVERSATION, UPDATE = "send", "create_conversation", "update"
+REPORTER_VIEW, CHANNEL_VIEW = "reporter", "channel"
+"""payload["render"]: the ticket card to draw when the message is sent."""
 REPLY_GRACE = timedelta(seconds=20)
 """How long the reporter's card waits in the outbox for the turn (or Teams' re-delivery of it) to send it."""
 _kicked: set[asyncio.Task[None]] = set()
@@ -65,9 +70,12 @@ async def hand_back(db: Database, key: str, now: datetime, error: str) -> None:
                            .values(status=PENDING, not_before=now, last_error=error[:500]))
 
 
-async def replied(db: Database, key: str, now: datetime) -> None:
+async def replied(db: Database, key: str, now: datetime, ticket_id: int, activity_id: str | None) -> None:
+    """The turn sent it: settled, and the card's activity id kept on the ticket for redraws."""
     async with db.write() as conn:
         await conn.execute(update(outbox).where(outbox.c.key == key).values(status=SENT, sent_at=now))
+        await conn.execute(update(tickets).where(tickets.c.id == ticket_id)
+                           .values(reporter_activity_id=activity_id, updated_at=now))
 
 
 # -- sending right after the commit -----------------------------------------------------------------------------
@@ -127,8 +135,9 @@ async def deliver(s: Services, connector: Connector, message: Message, service_u
 
 async def _send(s: Services, connector: Connector, message: Message, service_url: str, conversation: str) -> None:
     payload = message.payload
+    activity = payload.get("activity") or await _card_activity(s, message)
     sent = await connector.send(service_url, conversation, {
-        **payload["activity"], "conversation": {"id": conversation},
+        **activity, "conversation": {"id": conversation},
         "channelData": {"faultline": {"outboxKey": message.key, "dueAt": payload.get("due_at")}}})
     if _record(payload).get("reporter_activity_id") and message.ticket_id is not None:
         await s.tickets.record_messages(message.ticket_id, at=s.clock.now(), reporter_activity_id=sent.activity_id)
@@ -138,17 +147,41 @@ async def _create_conversation(s: Services, connector: Connector, message: Messa
                                channel: str) -> None:
     """A new thread in a channel (the support-channel post); the thread is then remembered on the ticket."""
     payload = message.payload
-    created = await connector.create_conversation(service_url, payload["parameters"])
+    parameters = {**payload["parameters"]}
+    parameters.setdefault("activity", await _card_activity(s, message))
+    created = await connector.create_conversation(service_url, parameters)
     crash_point("after_channel_post")
     thread = created.conversation_id or channel
-    await s.conversations.remember(
-        conversation_id=thread, tenant_id=message.tenant_id, customer_id=_record(payload).get("customer"),
-        user_id=None, reference={"serviceUrl": service_url, "conversation": {"id": thread}, "channelId": "msteams",
-                                 "tenant": message.tenant_id, "bot": {"id": payload.get("bot")}},
-        at=s.clock.now())
+    reference = {"serviceUrl": service_url, "conversation": {"id": thread}, "channelId": "msteams",
+                 "tenant": message.tenant_id, "bot": {"id": payload.get("bot")}}
+    await s.conversations.remember(conversation_id=thread, tenant_id=message.tenant_id, user_id=None,
+                                   customer_id=_record(payload).get("customer"), reference=reference,
+                                   at=s.clock.now())
     if message.ticket_id is not None:
         await s.tickets.record_messages(message.ticket_id, at=s.clock.now(), channel_conversation_id=thread,
                                         channel_activity_id=created.activity_id)
+
+
+def opened_text(reference: str) -> str:
+    return f"Ticket {reference} is open. The support team has it; every update will appear here."
+
+
+async def _card_activity(s: Services, message: Message) -> dict[str, Any]:
+    """The ticket's card as it is when sent, in the view it was queued for: the reporter's, or the engineers' in
+    the support channel (rendered here, not in the turn's transaction)."""
+    from bot.ticket_service import TicketService
+
+    ticket = await s.tickets.get(message.ticket_id) if message.ticket_id is not None else None
+    customer = s.config.customer(ticket.customer_id) if ticket else None
+    if ticket is None or customer is None:
+        raise ConnectorError(404, "the ticket or its customer no longer exists")
+    reporter = message.payload.get("render") == REPORTER_VIEW
+    tz = ZoneInfo(str(message.payload.get("tz"))) if reporter and message.payload.get("tz") else customer.timezone
+    card = await TicketService(s).card_for(customer, ticket, await s.tickets.events(ticket.id),
+                                           REPORTER if reporter else None, tz)
+    text = opened_text(ticket.reference) if reporter else \
+        f"New ticket {ticket.reference} from {ticket.reporter_name} ({customer.name})"
+    return {"type": "message", "text": text, "attachments": [CardFactory.adaptive_card(card).serialize()]}
 
 
 async def _update(s: Services, connector: Connector, message: Message, service_url: str, conversation: str) -> None:

@@ -10,13 +10,12 @@ ticket (and answers with it). Messages are sent after the commit; the confirm tu
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from botbuilder.core import CardFactory, TurnContext
+from botbuilder.core import TurnContext
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import outbound
@@ -28,10 +27,9 @@ from bot.reminders.store import PENDING, enqueue_in
 from bot.services import CUSTOMER_KEY, Services, card_message
 from bot.store.conversations import ConcurrentWriteError
 from bot.store.schema import timers
-from bot.store.tickets import Event, InTransaction, NewTicket, Ticket
+from bot.store.tickets import InTransaction, NewTicket, Ticket
 from bot.ticket_service import Known, TicketService
 from bot.ticket_views import clock_events, policy_of
-from bot.wire import to_json
 from dialogs import intake
 from sla import RequestError
 
@@ -47,7 +45,7 @@ def classification_record(submission: intake.Submission) -> dict[str, Any]:
 
 
 def opened_text(ticket: Ticket) -> str:
-    return f"Ticket {ticket.reference} is open. The support team has it; every update will appear here."
+    return outbound.opened_text(ticket.reference)
 
 
 def card_key(report_key: str) -> str:
@@ -77,7 +75,7 @@ async def open_ticket(s: Services, context: TurnContext, submission: intake.Subm
     target = await _channel_target(s, context, customer)
 
     async def also(conn: AsyncConnection, ticket: Ticket) -> None:
-        await _caused(s, conn, context, customer, ticket, report_key, ctx, known, target)
+        await _caused(s, conn, context, customer, ticket, report_key, ctx, target)
 
     try:
         ticket, opened = await s.tickets.open(new, at=ctx.now, key=report_key, prepare=clear_state, also=also)
@@ -113,44 +111,36 @@ def _new_ticket(context: TurnContext, customer: Customer, submission: intake.Sub
 
 
 async def _caused(s: Services, conn: AsyncConnection, context: TurnContext, customer: Customer, ticket: Ticket,
-                  report_key: str, ctx: intake.IntakeContext, known: Known, target: ChannelTarget | None) -> None:
-    """Everything the new ticket causes, in its own transaction: messages queued, timers planned, activity done."""
-    events = await s.tickets.events(ticket.id, conn=conn)
-    tickets = TicketService(s)
-    card = await tickets.card_for(customer, ticket, events, REPORTER, ctx.tz, known=known)
+                  report_key: str, ctx: intake.IntakeContext, target: ChannelTarget | None) -> None:
+    """Everything the new ticket causes, in its own transaction: messages queued (their cards are drawn when
+    sent), timers planned, the activity done. Nothing slow happens here."""
     rows = [outbound.row(card_key(report_key), ticket_id=ticket.id, purpose="ticket_card",
                          recipient=f"conversation:{ticket.reporter_conversation_id}", tenant_id=None, now=ctx.now,
                          service_url=context.activity.service_url, not_before=ctx.now + outbound.REPLY_GRACE,
-                         activity=to_json(card_message(card, opened_text(ticket))),
-                         record={"reporter_activity_id": True})]
+                         render=outbound.REPORTER_VIEW, tz=ctx.tz.key, record={"reporter_activity_id": True})]
     if target is None:
         await s.tickets.note(ticket.id, kind="channel_post_failed", at=ctx.now, conn=conn,
                              data={"reason": "no support channel is configured or bound"})
     else:
-        engineers = await tickets.card_for(customer, ticket, events, None, customer.timezone, known=known)
-        rows.append(_channel_row(context, customer, ticket, report_key, target, engineers, ctx.now))
+        rows.append(_channel_row(context, customer, ticket, report_key, target, ctx.now))
     await enqueue_in(s.db, conn, rows)
-    await _plan_timers(s, conn, ticket, events, ctx.now)
+    await _plan_timers(s, conn, ticket, ctx.now)
     if context.activity.id:
         await s.conversations.finish_activity(context.activity.id, ctx.now, conn=conn,
                                               outcome={"ticket": ticket.id, "intake": report_key})
 
 
 def _channel_row(context: TurnContext, customer: Customer, ticket: Ticket, report_key: str, target: ChannelTarget,
-                 card: dict[str, Any], now: datetime) -> dict[str, Any]:
+                 now: datetime) -> dict[str, Any]:
     """A new thread in the customer's support channel, naming the reporter; engineers get their view."""
     bot = context.activity.recipient.id
-    parameters = {
-        "isGroup": True, "bot": {"id": bot},
-        "channelData": {"channel": {"id": target.channel_id},
-                        **({"tenant": {"id": target.tenant}} if target.tenant else {})},
-        "activity": {"type": "message", "text": f"New ticket {ticket.reference} from {ticket.reporter_name} "
-                     f"({customer.name})", "attachments": [CardFactory.adaptive_card(card).serialize()]},
-    }
+    parameters = {"isGroup": True, "bot": {"id": bot},
+                  "channelData": {"channel": {"id": target.channel_id},
+                                  **({"tenant": {"id": target.tenant}} if target.tenant else {})}}
     return outbound.row(channel_key(report_key), ticket_id=ticket.id, purpose="channel_post",
                         recipient=f"channel:{target.channel_id}", tenant_id=target.tenant, now=now,
                         service_url=target.service_url, op=outbound.CREATE_CONVERSATION, parameters=parameters,
-                        bot=bot, record={"channel_thread": True, "customer": customer.id})
+                        bot=bot, render=outbound.CHANNEL_VIEW, record={"channel_thread": True, "customer": customer.id})
 
 
 async def _channel_target(s: Services, context: TurnContext, customer: Customer) -> ChannelTarget | None:
@@ -163,9 +153,9 @@ async def _channel_target(s: Services, context: TurnContext, customer: Customer)
     return None
 
 
-async def _plan_timers(s: Services, conn: AsyncConnection, ticket: Ticket, events: Sequence[Event],
-                       now: datetime) -> None:
+async def _plan_timers(s: Services, conn: AsyncConnection, ticket: Ticket, now: datetime) -> None:
     """The new ticket's timers (P1 ping, reminders, escalation ladder), in the transaction that opens it."""
+    events = await s.tickets.events(ticket.id, conn=conn)
     settings = s.scheduler.settings if s.scheduler is not None else p.DEFAULT_SETTINGS
     try:
         planned = p.plan(policy_of(ticket), clock_events(ticket, events), now, ticket.status, settings)
@@ -195,5 +185,4 @@ async def answer_opened(s: Services, context: TurnContext, customer: Customer, t
         await outbound.hand_back(s.db, key, now, str(exc))
         outbound.kick(s.scheduler, [key])
         return
-    await outbound.replied(s.db, key, s.clock.now())
-    await s.tickets.record_messages(ticket.id, at=s.clock.now(), reporter_activity_id=sent.id if sent else None)
+    await outbound.replied(s.db, key, s.clock.now(), ticket.id, sent.id if sent else None)

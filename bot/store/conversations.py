@@ -39,8 +39,18 @@ class Binding:
 
 
 PROCESSING, DONE = "processing", "done"
-TURN_ACTIVITY: ContextVar[str | None] = ContextVar("faultline_turn_activity", default=None)
-"""The id of the activity the current turn claimed (set by the HTTP layer for the turn's duration)."""
+
+
+@dataclass
+class TurnMark:
+    """The activity the current turn claimed; ``done`` once a write of the turn has marked it done."""
+
+    activity_id: str
+    done: bool = False
+
+
+TURN_ACTIVITY: ContextVar[TurnMark | None] = ContextVar("faultline_turn_activity", default=None)
+"""Set by the HTTP layer for the turn's duration."""
 NEW, RETAKEN, BUSY = "new", "retaken", "busy"
 LIVENESS_LOCK = 7_312_016
 """First key of the PostgreSQL advisory lock each process holds while alive (the second is its instance number)."""
@@ -225,8 +235,11 @@ class DatabaseStorage(Storage):  # type: ignore[misc]
                 await self._write_one(conn, key, value)
             turn = TURN_ACTIVITY.get()
             if turn is not None:
-                await conn.execute(update(processed_activities).where(processed_activities.c.activity_id == turn)
+                await conn.execute(update(processed_activities)
+                                   .where(processed_activities.c.activity_id == turn.activity_id)
                                    .values(status=DONE, lease_until=None))
+        if turn is not None:
+            turn.done = True
 
     async def write_in(self, conn: AsyncConnection, key: str, value: Any) -> str:
         """Write one state inside the caller's transaction (same e_tag check); returns the new e_tag."""

@@ -19,7 +19,7 @@ from adaptive_cards import verbs
 from bot.app import SERVICES
 from bot.reminders.scheduler import Scheduler
 from bot.settings import Settings
-from bot.store.conversations import DONE, TURN_ACTIVITY, ConversationStore, DatabaseStorage
+from bot.store.conversations import DONE, TURN_ACTIVITY, ConversationStore, DatabaseStorage, TurnMark
 from bot.store.tickets import Ticket, TicketStore
 from tests.bot.conftest import START, Running, start_faultline
 from tests.bot.fakes import FakeConnector, Recorded, SteppableClock, activity
@@ -207,7 +207,7 @@ async def test_a_turns_stored_answer_and_its_activity_being_done_commit_together
     """Else a re-delivery after a crash between the two would apply the answer a second time."""
     store = ConversationStore(desk.db)
     assert (await store.claim("answer-1", REPORTER_CHAT, START)).mine
-    turn = TURN_ACTIVITY.set("answer-1")
+    turn = TURN_ACTIVITY.set(TurnMark("answer-1"))
     try:
         await DatabaseStorage(desk.db, desk.clock).write({"msteams/conversations/a:1/": {"intake": {"step": "x"}}})
     finally:
