@@ -3,8 +3,8 @@
 A turn queues every message that is not its direct HTTP answer (the support-channel post, card redraws in other
 conversations, updates to the reporter) in the transaction that causes them, then hands the keys to `kick`, which
 sends them at once in the background, so the turn never waits for them; anything that fails there is retried by
-the scheduler's outbox with back-off. The reporter's ticket card is queued too, due a little later: the turn's
-own reply takes it over (`take_for_reply`), and only if that reply never happens does the outbox send it.
+the scheduler's outbox with back-off. The reporter's ticket card is queued too, held by the turn for its reply
+(`held_for_reply`); only if that reply never happens (a crash) does the outbox send it once the hold runs out.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ SEND, CREATE_CONVERSATION, UPDATE = "send", "create_conversation", "update"
 REPORTER_VIEW, CHANNEL_VIEW = "reporter", "channel"
 """payload["render"]: the ticket card to draw when the message is sent."""
 REPLY_GRACE = timedelta(seconds=20)
-"""How long the reporter's card waits in the outbox for the turn (or Teams' re-delivery of it) to send it."""
+"""How long the turn that opened a ticket holds the reporter's card before the outbox may send it instead."""
+REPLY = "reply"
+"""claimed_by of a message the turn sends itself, as its reply."""
 _kicked: set[asyncio.Task[None]] = set()
 
 
@@ -43,7 +45,7 @@ def row(key: str, *, ticket_id: int | None, purpose: str, recipient: str, tenant
     """One outbox row; ``payload`` carries the op's own fields (activity, parameters, activity_id, record …)."""
     return {"key": key, "ticket_id": ticket_id, "timer_id": None, "purpose": purpose, "recipient": recipient,
             "tenant_id": tenant_id, "status": PENDING, "attempts": 0, "not_before": not_before or now,
-            "created_at": now,
+            "claimed_by": None, "lease_until": None, "created_at": now,
             "payload": {"op": op, "service_url": service_url, "due_at": now.isoformat(), **payload}}
 
 
@@ -54,6 +56,11 @@ def crash_point(name: str) -> None:
 
 
 # -- the reporter's card: the turn's reply, else the outbox ------------------------------------------------------
+def held_for_reply(queued: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The row as claimed by the turn that queues it: the outbox sends it only if the turn's lease runs out."""
+    return {**queued, "status": SENDING, "claimed_by": REPLY, "lease_until": now + REPLY_GRACE, "attempts": 1}
+
+
 async def take_for_reply(db: Database, key: str, instance: str, now: datetime, lease: timedelta) -> bool:
     """Take a queued message for the turn to send itself; False when the outbox has (or had) it already."""
     statement = (update(outbox).where(outbox.c.key == key, outbox.c.status == PENDING)

@@ -25,7 +25,7 @@ from bot.connector import ConnectorError
 from bot.reminders import plan as p
 from bot.reminders.store import PENDING, enqueue_in
 from bot.services import CUSTOMER_KEY, Services, card_message
-from bot.store.conversations import ConcurrentWriteError
+from bot.store.conversations import TURN_ACTIVITY, ConcurrentWriteError
 from bot.store.schema import timers
 from bot.store.tickets import InTransaction, NewTicket, Ticket
 from bot.ticket_service import Known, TicketService
@@ -88,8 +88,11 @@ async def open_ticket(s: Services, context: TurnContext, submission: intake.Subm
     if opened:
         log.info("ticket opened", extra={"reference": ticket.reference, "priority": ticket.priority})
         outbound.crash_point("after_commit")
+        turn = TURN_ACTIVITY.get()
+        if turn is not None:
+            turn.done = True  # in the transaction that opened it
         outbound.kick(s.scheduler, [channel_key(report_key)])
-    await answer_opened(s, context, customer, ticket, report_key, ctx.tz, known)
+    await answer_opened(s, context, customer, ticket, report_key, ctx.tz, known, held=opened)
     return ticket
 
 
@@ -114,10 +117,11 @@ async def _caused(s: Services, conn: AsyncConnection, context: TurnContext, cust
                   report_key: str, ctx: intake.IntakeContext, target: ChannelTarget | None) -> None:
     """Everything the new ticket causes, in its own transaction: messages queued (their cards are drawn when
     sent), timers planned, the activity done. Nothing slow happens here."""
-    rows = [outbound.row(card_key(report_key), ticket_id=ticket.id, purpose="ticket_card",
-                         recipient=f"conversation:{ticket.reporter_conversation_id}", tenant_id=None, now=ctx.now,
-                         service_url=context.activity.service_url, not_before=ctx.now + outbound.REPLY_GRACE,
-                         render=outbound.REPORTER_VIEW, tz=ctx.tz.key, record={"reporter_activity_id": True})]
+    card = outbound.row(card_key(report_key), ticket_id=ticket.id, purpose="ticket_card",
+                        recipient=f"conversation:{ticket.reporter_conversation_id}", tenant_id=None, now=ctx.now,
+                        service_url=context.activity.service_url, render=outbound.REPORTER_VIEW, tz=ctx.tz.key,
+                        record={"reporter_activity_id": True})
+    rows = [outbound.held_for_reply(card, ctx.now)]
     if target is None:
         await s.tickets.note(ticket.id, kind="channel_post_failed", at=ctx.now, conn=conn,
                              data={"reason": "no support channel is configured or bound"})
@@ -168,11 +172,12 @@ async def _plan_timers(s: Services, conn: AsyncConnection, ticket: Ticket, now: 
 
 
 async def answer_opened(s: Services, context: TurnContext, customer: Customer, ticket: Ticket, report_key: str,
-                        tz: ZoneInfo, known: Known | None = None) -> None:
-    """"Ticket X is open" with the card, once: the turn takes the queued card over, else it is already on its way."""
+                        tz: ZoneInfo, known: Known | None = None, held: bool = False) -> None:
+    """"Ticket X is open" with the card, once: the turn that opened the ticket holds the queued card (``held``),
+    a re-delivery takes it over if nobody has; else the card is on its way, and this answer is in words."""
     key, now = card_key(report_key), s.clock.now()
     lease = s.scheduler.outbox.lease if s.scheduler is not None else timedelta(seconds=60)
-    if not await outbound.take_for_reply(s.db, key, "reply", now, lease):
+    if not held and not await outbound.take_for_reply(s.db, key, outbound.REPLY, now, lease):
         await context.send_activity(opened_text(ticket))
         return
     outbound.crash_point("before_reply")
