@@ -125,6 +125,17 @@ def show(label: str, figures: dict[str, float]) -> None:
           f"({int(figures['turns'])} turns, {int(figures['failures'])} failed)")
 
 
+def fresh_database(url: str) -> None:
+    """Drop and create the PostgreSQL database named in ``url`` (psql on the same server)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = parsed.database
+    for statement in (f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'):
+        subprocess.run(["psql", "-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432), "-U",
+                        parsed.username or "postgres", "-d", "postgres", "-qc", statement], check=True)
+
+
 async def confirm_latency(url: str, reporters: int, rounds: int, service_url: str) -> None:
     """The confirm turn's latency while every reporter runs full reports back to back."""
     confirms: list[float] = []
@@ -141,18 +152,23 @@ async def main() -> None:
     parser.add_argument("--reporters", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3, help="full reports per reporter")
     parser.add_argument("--think", type=float, default=2.0, help="seconds a person takes between messages")
+    parser.add_argument("--database", default="",
+                        help="a PostgreSQL URL for Faultline (dropped and created afresh); default SQLite")
     parser.add_argument("--confirm", action="store_true",
                         help="measure the confirm turn alone (Faultline only, saturation, --rounds reports each)")
     args = parser.parse_args()
     ports = {name: free_port() for name in ("connector", "faultline", "echo")}
     service_url = f"http://127.0.0.1:{ports['connector']}/"
     with tempfile.TemporaryDirectory() as folder:
+        database = args.database or f"sqlite+aiosqlite:///{folder}/bench.db"
+        if args.database:
+            fresh_database(args.database)
         processes = [
             start(["bench/fake_connector.py", str(ports["connector"])]),
             # Turns alone: the scheduler's own work (pings for the tickets opened here) is scheduler_bench's, and
             # neither bot logs each turn at INFO (the echo bot logs nothing at all).
             start(["-m", "bot", "--port", str(ports["faultline"])],
-                  {"FAULTLINE_LOCAL": "1", "FAULTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bench.db",
+                  {"FAULTLINE_LOCAL": "1", "FAULTLINE_DATABASE_URL": database,
                    "FAULTLINE_SCHEDULER_INTERVAL": "0", "FAULTLINE_LOG_LEVEL": "WARNING"}),
             start(["bench/echo_bot.py", str(ports["echo"])]),
         ]

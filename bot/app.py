@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -12,7 +11,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import ConversationState, InvokeResponse, TurnContext
+from botbuilder.core import ConversationState, TurnContext
 from botbuilder.schema import Activity
 
 from bot import outbound
@@ -21,6 +20,7 @@ from bot.auth import Authenticator, AuthError, KeySource
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Customer, load_config
 from bot.connector import Connector, ConnectorError, graph_token_provider, token_provider
+from bot.edge.redelivery import claim_activity, finish_activity
 from bot.handler import FaultlineBot, activity_summary
 from bot.logs import correlated, stamp_correlation_ids
 from bot.reminders.people import GraphManagers, NoGraph
@@ -31,9 +31,7 @@ from bot.settings import Settings
 from bot.store.conversations import (
     BUSY,
     DONE,
-    NEW,
     TURN_ACTIVITY,
-    Claim,
     ConcurrentWriteError,
     ConversationStore,
     DatabaseStorage,
@@ -55,8 +53,6 @@ SETTINGS = web.AppKey("settings", Settings)
 INJECTED = web.AppKey("injected", dict)
 SORRY = ("Sorry, something went wrong on our side and I couldn't finish that. Nothing you sent has been lost; "
          "please try again in a moment. If it keeps happening, quote reference {ref} to the support desk.")
-BUSY_WAITS, BUSY_POLL = 12, 0.25
-"""A re-delivery that finds its activity still being processed waits up to 3 s for that turn to finish."""
 REFUSAL = ("This organisation isn't set up with the fault desk yet, so I can't take reports here. Please contact "
            "your IT provider.")
 
@@ -195,7 +191,7 @@ async def _traced_turn(app: web.Application, services: Services, body: dict[str,
         await _refuse(services, activity)
         return web.Response(status=200)
     customer = services.config.customer_for_tenant(tenant)
-    claim = await _claim(services, activity)
+    claim = await claim_activity(services.conversations, activity, services.clock)
     if claim.status == BUSY:  # a live turn has it: Teams delivers it again later, by when it has answered
         log.info("activity still being processed elsewhere (%s)", activity_summary(body))
         return web.json_response({"error": "already being processed; retry later"}, status=503,
@@ -220,31 +216,10 @@ async def _traced_turn(app: web.Application, services: Services, body: dict[str,
     finally:
         TURN_ACTIVITY.reset(turn)
     if mark is not None and (response is not None or not mark.done):  # else its stored state marked it done
-        await _finish(services, activity, response)
+        await finish_activity(services.conversations, activity, response, services.clock.now())
     if response is not None:
         return web.json_response(response.body, status=response.status)
     return web.Response(status=200)
-
-
-async def _claim(services: Services, activity: Activity) -> Claim:
-    """Claim the activity; a re-delivery that finds it busy waits a few seconds for the live turn to finish."""
-    if not activity.id:
-        return Claim(NEW)
-    conversation = activity.conversation.id if activity.conversation else None
-    claim = await services.conversations.claim(activity.id, conversation, services.clock.now())
-    for _ in range(BUSY_WAITS):
-        if claim.status != BUSY:
-            break
-        await asyncio.sleep(BUSY_POLL)
-        claim = await services.conversations.claim(activity.id, conversation, services.clock.now())
-    return claim
-
-
-async def _finish(services: Services, activity: Activity, response: InvokeResponse | None) -> None:
-    """Done: a re-delivery answers an invoke with the same body, and a message with nothing more."""
-    if activity.id:
-        outcome = {"invoke": {"status": response.status, "body": response.body}} if response is not None else None
-        await services.conversations.finish_activity(activity.id, services.clock.now(), outcome)
 
 
 async def _replay(app: web.Application, services: Services, activity: Activity, outcome: dict[str, Any],

@@ -274,8 +274,8 @@ class FaultlineBot:
     async def _open(self, context: TurnContext, submission: intake.Submission, report_key: str | None) -> None:
         """Open the ticket and clear the report in one transaction (the state write checks its e_tag there)."""
         await self.intake_state.delete(context)
-        document = dict(self.s.state.get_cached_state(context).state)
-        storage_key = self.s.state.get_storage_key(context)
+        state = self.s.state
+        document, storage_key = dict(state.get_cached_state(context).state), state.get_storage_key(context)
         key = report_key or f"state-{document.get('e_tag') or uuid.uuid4().hex}"  # a report begun before keys
 
         async def clear(conn: AsyncConnection) -> None:
@@ -288,12 +288,10 @@ class FaultlineBot:
 
     async def replay_opened(self, context: TurnContext, outcome: dict[str, Any]) -> None:
         """A re-delivered confirm whose ticket was opened: answer with that ticket again."""
-        ticket = await self._ticket_by_id(outcome.get("ticket"))
-        customer: Customer | None = context.turn_state.get(CUSTOMER_KEY)
-        if ticket is None or customer is None:
-            return
-        await answer_opened(self.s, context, customer, ticket, str(outcome.get("intake")),
-                            user_zone(context.activity, customer))
+        ticket, customer = await self._ticket_by_id(outcome.get("ticket")), context.turn_state.get(CUSTOMER_KEY)
+        if ticket is not None and customer is not None:
+            await answer_opened(self.s, context, customer, ticket, str(outcome.get("intake")),
+                                user_zone(context.activity, customer))
 
 
 def activity_summary(activity: dict[str, Any]) -> str:

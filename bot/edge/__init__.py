@@ -1,0 +1,1 @@
+"""The Teams edge: HTTP and wire concerns of incoming activities."""
