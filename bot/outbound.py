@@ -201,6 +201,27 @@ async def _update(s: Services, connector: Connector, message: Message, service_u
                            {**payload["activity"], "id": payload["activity_id"], "conversation": {"id": conversation}})
 
 
+async def service_url_now(s: Services, message: Message) -> str:
+    """A message queued before its ticket's channel thread was known (a P1 ping fired right after the ticket was
+    opened): the thread's service URL now, or wait (retryable) while the channel post is still queued."""
+    ticket = await s.tickets.get(message.ticket_id) if message.ticket_id is not None else None
+    reference = await s.conversations.reference(ticket.channel_conversation_id) \
+        if ticket is not None and ticket.channel_conversation_id else None
+    if reference and reference.get("serviceUrl"):
+        return str(reference["serviceUrl"])
+    if ticket is not None and await _channel_post_queued(s.db, ticket.id):
+        raise ConnectorError(503, "waiting for the ticket's support-channel post", retry_after=5)
+    raise ConnectorError(404, "no service URL known for this recipient")
+
+
+async def _channel_post_queued(db: Database, ticket_id: int) -> bool:
+    async with db.read() as conn:
+        found = await conn.execute(select(outbox.c.id).where(
+            outbox.c.ticket_id == ticket_id, outbox.c.purpose == "channel_post",
+            outbox.c.status.in_((PENDING, SENDING))).limit(1))
+        return found.first() is not None
+
+
 def _record(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     found = payload.get("record")
     return found if isinstance(found, Mapping) else {}

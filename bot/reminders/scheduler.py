@@ -235,9 +235,7 @@ class Scheduler:
 
     async def _deliver(self, message: Message) -> None:
         """Carry out the message's op (send by default, create_conversation or update: see bot.outbound)."""
-        service_url = message.payload.get("service_url")
-        if not service_url:
-            raise ConnectorError(404, "no service URL known for this recipient")
+        service_url = message.payload.get("service_url") or await outbound.service_url_now(self.s, message)
         if message.recipient.startswith("user:"):
             conversation = await self._personal_chat(message.recipient.removeprefix("user:"), message.tenant_id,
                                                      service_url, message.payload.get("bot"))

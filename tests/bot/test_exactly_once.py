@@ -90,7 +90,7 @@ async def tickets(desk: Running) -> list[Ticket]:
 
 def channel_posts(desk: Running, accepted_only: bool = True) -> list[Recorded]:
     return [c for c in desk.connector.calls if c.method == "POST" and c.path.rstrip("/") == "/v3/conversations"
-            and (c.status < 300 or not accepted_only)]
+            and c.body.get("isGroup") and (c.status < 300 or not accepted_only)]
 
 
 def to_reporter(desk: Running) -> list[dict[str, Any]]:
@@ -226,3 +226,23 @@ async def test_on_postgresql_a_turn_left_by_a_dead_process_is_retaken_at_once(de
     await dead.stop()  # the process dies: PostgreSQL drops its liveness lock
     assert (await desk.post(report)).status == 200
     assert "When did the problem start?" in desk.connector.texts()
+
+
+async def test_a_p1_ping_fired_before_the_channel_post_waits_for_it_instead_of_failing(desk: Running) -> None:
+    await report_until_confirm(desk)
+    failing(desk)["channel"] = 2  # the post right after the turn fails; the outbox retries it
+    assert await desk.say("confirm") == 200
+    scheduler: Scheduler = desk.server.app[SERVICES].scheduler
+    await scheduler.tick()  # the P1 ping fires while the channel thread (its service URL) is not known yet
+
+    def pinged() -> bool:
+        return any("P1 opened: MAINTEL-000001" in json.dumps(c.body) for c in desk.connector.calls
+                   if c.status < 300)
+
+    async def delivered() -> bool:
+        return pinged()
+
+    await tick_until(desk, delivered)
+    assert pinged()
+    assert len(channel_posts(desk)) == 1
+    assert "failed" not in await scheduler.outbox.counts()
