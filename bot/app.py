@@ -13,12 +13,14 @@ from aiohttp import web
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.schema import Activity
 
+from bot import outbound
 from bot.adapter import FaultlineAdapter, outbox_defer
 from bot.auth import Authenticator, AuthError, KeySource
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Customer, load_config
 from bot.connector import Connector, ConnectorError, graph_token_provider, token_provider
 from bot.edge.inbound import Malformed, parse_activity, refusal_invoke
+from bot.edge.redelivery import claim_activity, finish_activity
 from bot.edge.wire import Activity as WireActivity
 from bot.handler import FaultlineBot, activity_summary
 from bot.logs import correlated, stamp_correlation_ids
@@ -28,7 +30,15 @@ from bot.reminders.scheduler import Scheduler
 from bot.reminders.store import Outbox
 from bot.services import CUSTOMER_KEY, TENANT_KEY, Services
 from bot.settings import Settings
-from bot.store.conversations import ConversationStore, DatabaseStorage
+from bot.store.conversations import (
+    BUSY,
+    DONE,
+    TURN_ACTIVITY,
+    ConcurrentWriteError,
+    ConversationStore,
+    DatabaseStorage,
+    TurnMark,
+)
 from bot.store.db import Database
 from bot.store.tickets import TicketStore
 from bot.telemetry import Telemetry
@@ -92,6 +102,7 @@ async def _start(app: web.Application) -> None:
                                    lease=timedelta(seconds=settings.scheduler_lease), settings=ReminderSettings(
                                        lead_short=timedelta(minutes=settings.reminder_lead_short),
                                        lead_long=timedelta(minutes=settings.reminder_lead_long)))
+    await services.conversations.start()
     if settings.scheduler_interval > 0:
         services.scheduler.start(settings.scheduler_interval)
     app[SESSION] = session
@@ -105,10 +116,12 @@ async def _start(app: web.Application) -> None:
 
 
 async def _stop(app: web.Application) -> None:
+    await outbound.drain()  # messages handed over by the last turns (the outbox keeps any that fail)
     if SESSION in app:
         await app[SESSION].close()
     if SERVICES in app:
         await app[SERVICES].scheduler.stop()
+        await app[SERVICES].conversations.stop()
         app[SERVICES].telemetry.shutdown()
         if app[INJECTED]["db"] is None:
             await app[SERVICES].db.close()
@@ -194,29 +207,52 @@ async def _turn(app: web.Application, body: dict[str, Any]) -> web.Response:
 
 
 async def _traced_turn(app: web.Application, services: Services, body: dict[str, Any]) -> web.Response:
-    tenant = tenant_of(body) or _local_tenant(services)
+    tenant = tenant_of(body) or _local_tenant(services)  # known: messages() refused every other tenant
     activity = Activity().deserialize(body)
-    if not services.config.is_known_tenant(tenant):
-        log.warning("refused tenant %s (%s)", tenant, activity_summary(body))
-        await _refuse(services, activity)
-        return web.Response(status=200)
-    if activity.id and not await services.conversations.claim_activity(activity.id, activity.conversation.id
-                                                                       if activity.conversation else None,
-                                                                       services.clock.now()):
-        log.info("duplicate activity ignored (%s)", activity_summary(body))
-        return web.Response(status=200)
     customer = services.config.customer_for_tenant(tenant)
+    claim = await claim_activity(services.conversations, activity, services.clock)
+    if claim.status == BUSY:  # a live turn has it: Teams delivers it again later, by when it has answered
+        log.info("activity still being processed elsewhere (%s)", activity_summary(body))
+        return web.json_response({"error": "already being processed; retry later"}, status=503,
+                                 headers={"Retry-After": "5"})
+    if claim.status == DONE:
+        return await _replay(app, services, activity, dict(claim.outcome or {}), customer, tenant, body)
+    mark = TurnMark(activity.id) if activity.id else None
+    turn = TURN_ACTIVITY.set(mark)
     try:
         await _remember(services, activity, tenant, customer.id if customer else None)
         response = await app[BOT_ADAPTER_KEY].process(activity, _with_customer(app[BOT].on_turn, customer, tenant))
+    except ConcurrentWriteError:  # two turns of one conversation at once: the other one's answer stands
+        log.info("dialog state changed by a concurrent turn; this one's state was not kept (%s)",
+                 activity_summary(body))
+        response = None
     except Exception:
         services.telemetry.turn_errors.add(1)
         ref = uuid.uuid4().hex[:8]
         log.exception("turn failed, reference %s (%s)", ref, activity_summary(body))
         await _apologise(services, activity, ref)
-        return web.Response(status=200)
+        response = None
+    finally:
+        TURN_ACTIVITY.reset(turn)
+    if mark is not None and (response is not None or not mark.done):  # else its stored state marked it done
+        await finish_activity(services.conversations, activity, response, services.clock.now())
     if response is not None:
         return web.json_response(response.body, status=response.status)
+    return web.Response(status=200)
+
+
+async def _replay(app: web.Application, services: Services, activity: Activity, outcome: dict[str, Any],
+                  customer: Customer | None, tenant: str | None, body: dict[str, Any]) -> web.Response:
+    """A re-delivery of a finished activity: its ticket named again, its invoke answered again, else nothing."""
+    log.info("re-delivered activity answered from its first processing (%s)", activity_summary(body))
+    if "invoke" in outcome:
+        return web.json_response(outcome["invoke"].get("body"), status=outcome["invoke"].get("status", 200))
+    if "ticket" in outcome:
+        try:
+            await app[BOT_ADAPTER_KEY].process(activity, _with_customer(
+                lambda context: app[BOT].replay_opened(context, outcome), customer, tenant))
+        except Exception:  # the card is in the outbox whatever happens here
+            log.exception("re-delivered confirm not answered (%s)", activity_summary(body))
     return web.Response(status=200)
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adaptive_cards import verbs
 from adaptive_cards.cards import welcome_card
@@ -17,14 +19,16 @@ from bot.commands import parse_command
 from bot.config import Customer
 from bot.routing import Incoming, route
 from bot.services import CUSTOMER_KEY, TENANT_KEY, Services, card_message
-from bot.store.conversations import Binding
+from bot.store.conversations import Binding, DatabaseStorage
 from bot.ticket_gate import ActorContext, InThread, Seen, TicketGate, ticket_id
 from bot.ticket_service import TicketService
 from bot.ticket_views import STATUS_TEXT, soonest_deadline
-from bot.ticketing import open_ticket
+from bot.ticketing import answer_opened, open_ticket
 from dialogs import intake
 
 log = logging.getLogger("faultline.turn")
+REPORT_KEY = "report_key"
+"""Dialog-state key of the report's idempotency key: the ticket it opens carries it (unique)."""
 HELP_TEXT = (
     "I run the fault desk. Tell me what's broken (for example “our phones are down”) and I'll collect what your "
     "contract needs, show you the priority and every deadline, and open a ticket.\n\n"
@@ -153,7 +157,7 @@ class FaultlineBot:
         state = await self.intake_state.get(context, None)
         value = context.activity.value if isinstance(context.activity.value, dict) else {}
         await self._apply(context, intake.step(dict(state), intake.Turn(incoming.text, value),
-                                               self._intake_context(context)))
+                                               self._intake_context(context)), state.get(REPORT_KEY))
 
     # -- working tickets: every ticket is found through the visibility gate -------------------------
     def _who(self, context: TurnContext) -> ActorContext:
@@ -239,15 +243,39 @@ class FaultlineBot:
                                     user_zone(context.activity, customer), self.s.clock.now(),
                                     vocabulary=customer.vocabulary)
 
-    async def _apply(self, context: TurnContext, outcome: intake.Outcome) -> None:
+    async def _apply(self, context: TurnContext, outcome: intake.Outcome, report_key: str | None = None) -> None:
+        if outcome.submission is not None:
+            await self._open(context, outcome.submission, report_key)
+            return
         if outcome.state is None:
             await self.intake_state.delete(context)
-        else:
+        else:  # the report's idempotency key, from its first turn to the ticket it opens
+            outcome.state.setdefault(REPORT_KEY, uuid.uuid4().hex)
             await self.intake_state.set(context, outcome.state)
         for reply in outcome.replies:
             await context.send_activity(card_message(reply.card, reply.text) if reply.card else reply.text)
-        if outcome.submission is not None:
-            await open_ticket(self.s, context, outcome.submission, self._intake_context(context))
+
+    async def _open(self, context: TurnContext, submission: intake.Submission, report_key: str | None) -> None:
+        """Open the ticket and clear the report in one transaction (the state write checks its e_tag there)."""
+        await self.intake_state.delete(context)
+        state = self.s.state
+        document, storage_key = dict(state.get_cached_state(context).state), state.get_storage_key(context)
+        key = report_key or f"state-{document.get('e_tag') or uuid.uuid4().hex}"  # a report begun before keys
+
+        async def clear(conn: AsyncConnection) -> None:
+            await DatabaseStorage(self.s.db, self.s.clock).write_in(conn, storage_key, document)
+
+        try:
+            await open_ticket(self.s, context, submission, self._intake_context(context), key, clear)
+        finally:  # what is stored now is what this turn's state is: nothing left for save_changes to write
+            await self.s.state.load(context, force=True)
+
+    async def replay_opened(self, context: TurnContext, outcome: dict[str, Any]) -> None:
+        """A re-delivered confirm whose ticket was opened: answer with that ticket again."""
+        seen = await self.gate.visible_ticket(self._who(context), ticket_id(outcome.get("ticket")))
+        if seen is not None:
+            await answer_opened(self.s, context, seen.customer, seen.ticket, str(outcome.get("intake")),
+                                user_zone(context.activity, seen.customer))
 
 
 def activity_summary(activity: dict[str, Any]) -> str:

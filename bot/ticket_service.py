@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from adaptive_cards.cards import Card, ticket_card
 from adaptive_cards.ticket_actions import engineer_actions, reporter_actions, with_view
-from bot import actions
+from bot import actions, outbound
 from bot.actions import ENGINEER, REPORTER, Actor, Change, Refusal
 from bot.config import Customer
-from bot.connector import ConnectorError
 from bot.reminders.plan import REMINDER_SNOOZED, UPDATE_TARGET, PlannedTimer
+from bot.reminders.store import enqueue_in
 from bot.services import Services
 from bot.store.tickets import Event, Ticket
 from bot.ticket_gate import Seen
@@ -37,6 +37,8 @@ class Outcome:
     accepted: bool
 
 
+Row = dict[str, Any]
+"""An outbox row (bot.outbound.row)."""
 Known = Mapping[str, tuple[str, str | None]]
 """Entra id → (Teams id, display name) of the people the bot has seen."""
 
@@ -99,44 +101,50 @@ class TicketService:
             log.info("ticket %s: %s by %s", ticket.reference, decision.kind, actor.id)
             if self.s.scheduler is not None:
                 await self.s.scheduler.replan(ticket.id)
-            delivered = await self._deliver(customer, ticket, decision, actor)
-            await self.refresh_everywhere(customer, ticket, events, skip=origin, known=known)
+            said = await self._deliver(customer, ticket, decision, actor)
+            redrawn = await self.refresh_everywhere(customer, ticket, events, skip=origin, known=known)
+            await self._queue([*said, *redrawn])
+            delivered = all(row is not None for row in said)
             message = decision.summary + _verdict(ticket, events, decision.kind, now) + (
-                "" if delivered else " (Sending it failed; it has been recorded.)")
+                "" if delivered else " (It could not be sent: that conversation is unknown; it has been recorded.)")
         else:
             message = decision.reason
         card = await self.card_for(customer, ticket, events, actor.role, tz, message, known=known)
         return Outcome(ticket, card, message, isinstance(decision, Change))
 
-    async def _deliver(self, customer: Customer, ticket: Ticket, change: Change, actor: Actor) -> bool:
-        """Updates go to the reporter's chat; reporters' notes go to the channel thread."""
+    async def _deliver(self, customer: Customer, ticket: Ticket, change: Change, actor: Actor) -> list[Row | None]:
+        """Updates go to the reporter's chat; reporters' notes go to the channel thread (queued, one key each)."""
         text = str(change.data.get("text") or "")
         if change.kind == "updated":
-            return await self._say(ticket, ticket.reporter_conversation_id,
-                                   f"Update on {ticket.reference} from {actor.name}:\n\n{text}")
+            return [await self._say(ticket, ticket.reporter_conversation_id, change.kind,
+                                    f"Update on {ticket.reference} from {actor.name}:\n\n{text}")]
         if change.kind in ("info_added", "still_broken", "restoration_confirmed") and ticket.channel_conversation_id:
             lead = {"info_added": f"{actor.name} added information", "still_broken": f"⚠ {actor.name} says it is "
                     "still broken", "restoration_confirmed": f"✓ {actor.name} confirms the service works again"}
-            return await self._say(ticket, ticket.channel_conversation_id,
-                                   f"{lead[change.kind]} ({ticket.reference}){': ' + text if text else '.'}")
-        return True
+            return [await self._say(ticket, ticket.channel_conversation_id, change.kind,
+                                    f"{lead[change.kind]} ({ticket.reference}){': ' + text if text else '.'}")]
+        return []
 
-    async def _say(self, ticket: Ticket, conversation_id: str, message: str) -> bool:
+    async def _say(self, ticket: Ticket, conversation_id: str, kind: str, message: str) -> Row | None:
+        """An outbox row for one message of this change (None, and recorded, when the conversation is unknown)."""
         reference = await self.s.conversations.reference(conversation_id)
         if reference is None:
             await self.s.tickets.note(ticket.id, kind="delivery_failed", at=self.s.clock.now(),
                                       data={"conversation": conversation_id, "reason": "conversation unknown"})
-            return False
-        try:
-            await self.s.connector.send(reference["serviceUrl"], conversation_id,
-                                        {"type": "message", "text": message,
-                                         "conversation": {"id": conversation_id}})
-        except ConnectorError as exc:
-            log.error("ticket %s: message not delivered: %s", ticket.reference, exc)
-            await self.s.tickets.note(ticket.id, kind="delivery_failed", at=self.s.clock.now(),
-                                      data={"conversation": conversation_id, "reason": str(exc)[:300]})
-            return False
-        return True
+            return None
+        return outbound.row(f"ticket:{ticket.id}:v{ticket.version}:{kind}:{conversation_id}", ticket_id=ticket.id,
+                            purpose=kind, recipient=f"conversation:{conversation_id}", tenant_id=None,
+                            now=self.s.clock.now(), service_url=reference["serviceUrl"],
+                            activity={"type": "message", "text": message})
+
+    async def _queue(self, rows: Sequence[Row | None]) -> None:
+        """Queue the messages (retried until delivered) and send them now, without waiting for them."""
+        found = [row for row in rows if row is not None]
+        if not found:
+            return
+        async with self.s.db.write() as conn:
+            await enqueue_in(self.s.db, conn, found)
+        outbound.kick(self.s.scheduler, [row["key"] for row in found])
 
     async def snooze(self, seen: Seen, *, timer_key: str, minutes: int) -> str:
         """Put a reminder off for 15 or 30 minutes (engineers only); it comes back unless the update is posted."""
@@ -178,10 +186,12 @@ class TicketService:
         return with_view(base, controls, actions_shown, refresh_users(customer, ticket, role, known), banner)
 
     async def refresh_everywhere(self, customer: Customer, ticket: Ticket, events: Sequence[Event],
-                                 skip: str | None = None, known: Known | None = None) -> None:
-        """Redraw the ticket's card in the reporter's chat and in the channel thread (but not where it was used)."""
+                                 skip: str | None = None, known: Known | None = None) -> list[Row | None]:
+        """Redraws of the ticket's card in the reporter's chat and in the channel thread (not where it was used),
+        as outbox rows (PUT, keyed by the ticket's version) for the caller to queue."""
         places = [(ticket.reporter_conversation_id, ticket.reporter_activity_id, REPORTER),
                   (ticket.channel_conversation_id, ticket.channel_activity_id, None)]
+        rows: list[Row | None] = []
         for conversation_id, activity_id, role in places:
             if not conversation_id or not activity_id or conversation_id == skip:
                 continue
@@ -189,9 +199,11 @@ class TicketService:
             if reference is None:
                 continue
             card = await self.card_for(customer, ticket, events, role, customer.timezone, known=known)
-            body = {"type": "message", "id": activity_id, "conversation": {"id": conversation_id},
-                    "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
-            try:
-                await self.s.connector.update(reference["serviceUrl"], conversation_id, activity_id, body)
-            except ConnectorError as exc:
-                log.error("ticket %s: card in %s not refreshed: %s", ticket.reference, conversation_id, exc)
+            rows.append(outbound.row(
+                f"ticket:{ticket.id}:v{ticket.version}:redraw:{conversation_id}", ticket_id=ticket.id,
+                purpose="card_redraw", recipient=f"conversation:{conversation_id}", tenant_id=None,
+                now=self.s.clock.now(), service_url=reference["serviceUrl"], op=outbound.UPDATE,
+                activity_id=activity_id, version=ticket.version,
+                activity={"type": "message", "attachments": [
+                    {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}))
+        return rows

@@ -1,23 +1,41 @@
-"""Opening a ticket from a confirmed report: store it, show it to the reporter, post it to the support channel."""
+"""Opening a ticket from a confirmed report, exactly once per report.
+
+One transaction, keyed by the report's idempotency key (held in the dialog state since the report started):
+the ticket and its 'opened' event, the cleared dialog state, its timers (P1 ping, reminders, escalations), the
+support-channel post and the reporter's card in the outbox, and the activity marked done. A crash at any instant,
+a re-delivery, a double click or a retried confirm therefore finds either nothing (and opens it) or this report's
+ticket (and answers with it). Messages are sent after the commit; the confirm turn waits for none but its reply.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from botbuilder.core import CardFactory, TurnContext
+from botbuilder.core import TurnContext
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import outbound
 from bot.actions import REPORTER
 from bot.config import Customer
 from bot.connector import ConnectorError
+from bot.reminders import plan as p
+from bot.reminders.store import PENDING, enqueue_in
 from bot.services import CUSTOMER_KEY, Services, card_message
-from bot.store.tickets import Event, NewTicket, Ticket
+from bot.store.conversations import TURN_ACTIVITY, ConcurrentWriteError
+from bot.store.schema import timers
+from bot.store.tickets import InTransaction, NewTicket, Ticket
 from bot.ticket_service import Known, TicketService
+from bot.ticket_views import clock_events, policy_of
 from dialogs import intake
+from sla import RequestError
 
 log = logging.getLogger("faultline.tickets")
+RACED = ("Your report changed at the same moment (another message or click), so nothing was opened yet. Please "
+         "check it and confirm again.")
 
 
 def classification_record(submission: intake.Submission) -> dict[str, Any]:
@@ -26,14 +44,64 @@ def classification_record(submission: intake.Submission) -> dict[str, Any]:
             "rules": [{"id": r.id, "quote": r.quote, "seed": r.seed} for r in result.rules]}
 
 
-async def open_ticket(s: Services, context: TurnContext, submission: intake.Submission,
-                      ctx: intake.IntakeContext) -> Ticket:
-    """Store the ticket (the source of truth), then post its cards; a failed post never loses the ticket."""
+def opened_text(ticket: Ticket) -> str:
+    return outbound.opened_text(ticket.reference)
+
+
+def card_key(report_key: str) -> str:
+    return f"intake:{report_key}:reporter"
+
+
+def channel_key(report_key: str) -> str:
+    return f"intake:{report_key}:channel"
+
+
+@dataclass(frozen=True)
+class ChannelTarget:
+    """Where the customer's new tickets are posted: the bound channel, else the configured one."""
+
+    channel_id: str
+    service_url: str
+    tenant: str | None
+
+
+async def open_ticket(s: Services, context: TurnContext, submission: intake.Submission, ctx: intake.IntakeContext,
+                      report_key: str, clear_state: InTransaction) -> Ticket | None:
+    """Open the report's ticket (or find the one it opened before) and answer the reporter with it."""
     customer: Customer = context.turn_state[CUSTOMER_KEY]
+    tickets = TicketService(s)
+    new = _new_ticket(context, customer, submission, ctx)
+    known = await tickets.people(customer, new.reporter_id)
+    target = await _channel_target(s, context, customer)
+
+    async def also(conn: AsyncConnection, ticket: Ticket) -> None:
+        await _caused(s, conn, context, customer, ticket, report_key, ctx, target)
+
+    try:
+        ticket, opened = await s.tickets.open(new, at=ctx.now, key=report_key, prepare=clear_state, also=also)
+    except ConcurrentWriteError:  # another turn of this conversation wrote first: did it open this report?
+        found = await s.tickets.by_intake_key(report_key)
+        if found is None:
+            await context.send_activity(RACED)
+            return None
+        ticket, opened = found, False
+    if opened:
+        log.info("ticket opened", extra={"reference": ticket.reference, "priority": ticket.priority})
+        outbound.crash_point("after_commit")
+        turn = TURN_ACTIVITY.get()
+        if turn is not None:
+            turn.done = True  # in the transaction that opened it
+        outbound.kick(s.scheduler, [channel_key(report_key)])
+    await answer_opened(s, context, customer, ticket, report_key, ctx.tz, known, held=opened)
+    return ticket
+
+
+def _new_ticket(context: TurnContext, customer: Customer, submission: intake.Submission,
+                ctx: intake.IntakeContext) -> NewTicket:
     activity = context.activity
     reporter = activity.from_property
     started = submission.answers.get("started_at")
-    ticket = await s.tickets.create(NewTicket(
+    return NewTicket(
         customer_id=customer.id, reference_prefix=customer.reference_prefix,
         category=submission.classification.category, priority=submission.classification.priority,
         channel=ctx.channel, policy_id=customer.policy.id, policy_snapshot=dict(customer.policy.raw),
@@ -42,55 +110,84 @@ async def open_ticket(s: Services, context: TurnContext, submission: intake.Subm
         classification=classification_record(submission),
         reporter_id=reporter.aad_object_id or reporter.id, reporter_name=reporter.name or "Reporter",
         reporter_conversation_id=activity.conversation.id,
-    ), at=ctx.now)
-    log.info("ticket opened", extra={"reference": ticket.reference, "priority": ticket.priority})
-    tickets = TicketService(s)
-    events = await s.tickets.events(ticket.id)
-    known = await tickets.people(customer, ticket.reporter_id)
-    card = await tickets.card_for(customer, ticket, events, REPORTER, ctx.tz, known=known)
-    sent = await context.send_activity(card_message(card, f"Ticket {ticket.reference} is open. The support team "
-                                                          "has it; every update will appear here."))
-    await s.tickets.record_messages(ticket.id, at=ctx.now, reporter_activity_id=sent.id if sent else None)
-    await _post_to_channel(s, tickets, context, customer, ticket, events, known)
-    if s.scheduler is not None:
-        await s.scheduler.replan(ticket.id)
-    return ticket
+    )
 
 
-async def _post_to_channel(s: Services, tickets: TicketService, context: TurnContext, customer: Customer,
-                           ticket: Ticket, events: Sequence[Event], known: Known) -> None:
+async def _caused(s: Services, conn: AsyncConnection, context: TurnContext, customer: Customer, ticket: Ticket,
+                  report_key: str, ctx: intake.IntakeContext, target: ChannelTarget | None) -> None:
+    """Everything the new ticket causes, in its own transaction: messages queued (their cards are drawn when
+    sent), timers planned, the activity done. Nothing slow happens here."""
+    card = outbound.row(card_key(report_key), ticket_id=ticket.id, purpose="ticket_card",
+                        recipient=f"conversation:{ticket.reporter_conversation_id}", tenant_id=None, now=ctx.now,
+                        service_url=context.activity.service_url, render=outbound.REPORTER_VIEW, tz=ctx.tz.key,
+                        record={"reporter_activity_id": True})
+    rows = [outbound.held_for_reply(card, ctx.now)]
+    if target is None:
+        await s.tickets.note(ticket.id, kind="channel_post_failed", at=ctx.now, conn=conn,
+                             data={"reason": "no support channel is configured or bound"})
+    else:
+        rows.append(_channel_row(context, customer, ticket, report_key, target, ctx.now))
+    await enqueue_in(s.db, conn, rows)
+    await _plan_timers(s, conn, ticket, ctx.now)
+    if context.activity.id:
+        await s.conversations.finish_activity(context.activity.id, ctx.now, conn=conn,
+                                              outcome={"ticket": ticket.id, "intake": report_key})
+
+
+def _channel_row(context: TurnContext, customer: Customer, ticket: Ticket, report_key: str, target: ChannelTarget,
+                 now: datetime) -> dict[str, Any]:
     """A new thread in the customer's support channel, naming the reporter; engineers get their view."""
+    bot = context.activity.recipient.id
+    parameters = {"isGroup": True, "bot": {"id": bot},
+                  "channelData": {"channel": {"id": target.channel_id},
+                                  **({"tenant": {"id": target.tenant}} if target.tenant else {})}}
+    return outbound.row(channel_key(report_key), ticket_id=ticket.id, purpose="channel_post",
+                        recipient=f"channel:{target.channel_id}", tenant_id=target.tenant, now=now,
+                        service_url=target.service_url, op=outbound.CREATE_CONVERSATION, parameters=parameters,
+                        bot=bot, render=outbound.CHANNEL_VIEW, record={"channel_thread": True, "customer": customer.id})
+
+
+async def _channel_target(s: Services, context: TurnContext, customer: Customer) -> ChannelTarget | None:
     binding = await s.conversations.binding(customer.id)
     if binding is not None:
-        channel_id, service_url, tenant = binding.channel_id, binding.service_url, binding.tenant_id
-    elif customer.support_channel is not None:
-        channel_id, service_url = customer.support_channel.channel_id, context.activity.service_url
-        tenant = next(iter(sorted(s.config.msp.tenants)), None)
-    else:
-        await _channel_missing(s, ticket, "no support channel is configured or bound")
-        return
-    card = await tickets.card_for(customer, ticket, events, None, customer.timezone, known=known)
-    parameters = {
-        "isGroup": True,
-        "bot": {"id": context.activity.recipient.id},
-        "channelData": {"channel": {"id": channel_id}, **({"tenant": {"id": tenant}} if tenant else {})},
-        "activity": {"type": "message", "text": f"New ticket {ticket.reference} from {ticket.reporter_name} "
-                     f"({customer.name})", "attachments": [CardFactory.adaptive_card(card).serialize()]},
-    }
+        return ChannelTarget(binding.channel_id, binding.service_url, binding.tenant_id)
+    if customer.support_channel is not None:
+        return ChannelTarget(customer.support_channel.channel_id, context.activity.service_url,
+                             next(iter(sorted(s.config.msp.tenants)), None))
+    return None
+
+
+async def _plan_timers(s: Services, conn: AsyncConnection, ticket: Ticket, now: datetime) -> None:
+    """The new ticket's timers (P1 ping, reminders, escalation ladder), in the transaction that opens it."""
+    events = await s.tickets.events(ticket.id, conn=conn)
+    settings = s.scheduler.settings if s.scheduler is not None else p.DEFAULT_SETTINGS
     try:
-        created = await s.connector.create_conversation(service_url, parameters)
-    except ConnectorError as exc:
-        await _channel_missing(s, ticket, str(exc))
+        planned = p.plan(policy_of(ticket), clock_events(ticket, events), now, ticket.status, settings)
+    except RequestError:  # out of scope: no clock, so nothing to remind anyone of
         return
-    thread = created.conversation_id or channel_id
-    await s.conversations.remember(conversation_id=thread, tenant_id=tenant, customer_id=customer.id, user_id=None,
-                                   reference={"serviceUrl": service_url, "conversation": {"id": thread},
-                                              "channelId": "msteams", "tenant": tenant,
-                                              "bot": {"id": context.activity.recipient.id}}, at=s.clock.now())
-    await s.tickets.record_messages(ticket.id, at=s.clock.now(), channel_conversation_id=thread,
-                                    channel_activity_id=created.activity_id)
+    rows = [{"key": t.key(ticket.id), "ticket_id": ticket.id, "kind": t.kind, "target": t.target,
+             "due_at": t.due_at, "point_at": t.point_at, "status": PENDING, "created_at": now} for t in planned]
+    if rows:
+        await conn.execute(s.db.insert(timers).values(rows).on_conflict_do_nothing(index_elements=["key"]))
 
 
-async def _channel_missing(s: Services, ticket: Ticket, why: str) -> None:
-    log.error("ticket %s not posted to the support channel: %s", ticket.reference, why)
-    await s.tickets.note(ticket.id, kind="channel_post_failed", at=s.clock.now(), data={"reason": why})
+async def answer_opened(s: Services, context: TurnContext, customer: Customer, ticket: Ticket, report_key: str,
+                        tz: ZoneInfo, known: Known | None = None, held: bool = False) -> None:
+    """"Ticket X is open" with the card, once: the turn that opened the ticket holds the queued card (``held``),
+    a re-delivery takes it over if nobody has; else the card is on its way, and this answer is in words."""
+    key, now = card_key(report_key), s.clock.now()
+    lease = s.scheduler.outbox.lease if s.scheduler is not None else timedelta(seconds=60)
+    if not held and not await outbound.take_for_reply(s.db, key, outbound.REPLY, now, lease):
+        await context.send_activity(opened_text(ticket))
+        return
+    outbound.crash_point("before_reply")
+    tickets = TicketService(s)
+    card = await tickets.card_for(customer, ticket, await s.tickets.events(ticket.id), REPORTER, tz, known=known)
+    try:
+        sent = await context.send_activity(card_message(card, opened_text(ticket)))
+    except ConnectorError as exc:  # the outbox sends it now, and retries
+        log.warning("ticket %s: reply failed (%s); the outbox will send the card", ticket.reference, exc.status)
+        await outbound.hand_back(s.db, key, now, str(exc))
+        outbound.kick(s.scheduler, [key])
+        return
+    await outbound.replied(s.db, key, s.clock.now(), ticket.id, sent.id if sent else None)

@@ -21,6 +21,7 @@ from typing import Any
 from adaptive_cards.format import duration, local_time
 from adaptive_cards.reminders import escalation_card, reminder_card
 from adaptive_cards.views import TARGET_LABELS
+from bot import outbound
 from bot.config import Customer
 from bot.connector import Connector, ConnectorError
 from bot.logs import correlated
@@ -222,18 +223,14 @@ class Scheduler:
                                                     datetime.fromisoformat(point), clock, ticket.status)
 
     async def _deliver(self, message: Message) -> None:
-        payload = message.payload
-        service_url = payload.get("service_url")
-        if not service_url:
-            raise ConnectorError(404, "no service URL known for this recipient")
-        if message.recipient.startswith("conversation:"):
-            conversation = message.recipient.removeprefix("conversation:")
-        else:
+        """Carry out the message's op (send by default, create_conversation or update: see bot.outbound)."""
+        service_url = message.payload.get("service_url") or await outbound.service_url_now(self.s, message)
+        if message.recipient.startswith("user:"):
             conversation = await self._personal_chat(message.recipient.removeprefix("user:"), message.tenant_id,
-                                                     service_url, payload.get("bot"))
-        await self.connector.send(service_url, conversation, {
-            **payload["activity"], "conversation": {"id": conversation},
-            "channelData": {"faultline": {"outboxKey": message.key, "dueAt": payload.get("due_at")}}})
+                                                     service_url, message.payload.get("bot"))
+        else:  # conversation:<id>, or channel:<id> for a new thread in it
+            conversation = message.recipient.split(":", 1)[1]
+        await outbound.deliver(self.s, self.connector, message, service_url, conversation)
 
     async def _personal_chat(self, user: str, tenant: str | None, service_url: str, bot: str | None) -> str:
         """The 1:1 chat with a user: the one we created before, else a new one (then stored)."""

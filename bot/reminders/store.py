@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.reminders.plan import REMINDER_SNOOZED, PlannedTimer
 from bot.store.db import Database
@@ -178,3 +179,11 @@ class Outbox:
         async with self.db.read() as conn:
             rows = await conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
             return {status: int(n) for status, n in rows}
+
+
+async def enqueue_in(db: Database, conn: AsyncConnection, messages: Iterable[Mapping[str, Any]]) -> None:
+    """Queue messages inside the caller's transaction (they commit with what caused them); a key queued before
+    is left as it is."""
+    rows = [dict(m) for m in messages]
+    if rows:
+        await conn.execute(db.insert(outbox).values(rows).on_conflict_do_nothing(index_elements=["key"]))

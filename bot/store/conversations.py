@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.core import Storage, StoreItem
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
@@ -37,11 +39,46 @@ class Binding:
     bound_at: datetime
 
 
+PROCESSING, DONE = "processing", "done"
+
+
+@dataclass
+class TurnMark:
+    """The activity the current turn claimed; ``done`` once a write of the turn has marked it done."""
+
+    activity_id: str
+    done: bool = False
+
+
+TURN_ACTIVITY: ContextVar[TurnMark | None] = ContextVar("faultline_turn_activity", default=None)
+"""Set by the HTTP layer for the turn's duration."""
+NEW, RETAKEN, BUSY = "new", "retaken", "busy"
+LIVENESS_LOCK = 7_312_016
+"""First key of the PostgreSQL advisory lock each process holds while alive (the second is its instance number)."""
+ACTIVITY_LEASE = timedelta(seconds=15)
+"""How long a turn owns its activity: Teams re-delivers after 15 s, by when a live turn has answered."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What claiming an activity found: ours (new, or retaken from a dead turn), done before, or busy elsewhere."""
+
+    status: str
+    outcome: Mapping[str, Any] | None = None
+
+    @property
+    def mine(self) -> bool:
+        return self.status in (NEW, RETAKEN)
+
+
 class ConversationStore:
     """References for proactive messages, channel bindings, and activity de-duplication."""
 
-    def __init__(self, db: Database, remembered: int = 10_000) -> None:
+    def __init__(self, db: Database, remembered: int = 10_000, lease: timedelta = ACTIVITY_LEASE) -> None:
         self.db = db
+        self.instance = str(secrets.randbelow(2**31 - 2) + 1)
+        self.lease = lease
+        self._alive: AsyncConnection | None = None
         self._remembered = Recent(remembered)  # bounded: odd traffic names endless new conversations and users
 
     async def remember(self, *, conversation_id: str, tenant_id: str | None, customer_id: str | None,
@@ -94,13 +131,71 @@ class ConversationStore:
             return None if row is None else Binding(**dict(row._mapping))
 
     async def claim_activity(self, activity_id: str, conversation_id: str | None, at: datetime) -> bool:
-        """True the first time an activity id is seen; False for a re-delivery."""
-        statement = (self.db.insert(processed_activities)
-                     .values(activity_id=activity_id, conversation_id=conversation_id, processed_at=at)
-                     .on_conflict_do_nothing(index_elements=["activity_id"])
-                     .returning(processed_activities.c.activity_id))
+        """True when this turn may process the activity (first delivery, or a re-delivery nobody finished)."""
+        return (await self.claim(activity_id, conversation_id, at)).mine
+
+    async def claim(self, activity_id: str, conversation_id: str | None, at: datetime) -> Claim:
+        """Take the activity for this turn (status processing, leased), or say why not (done / busy).
+
+        A claim left processing by a process that died is taken over at once on PostgreSQL (the claimer's liveness
+        lock is gone), else once its lease has run out.
+        """
+        values = {"activity_id": activity_id, "conversation_id": conversation_id, "processed_at": at,
+                  "status": PROCESSING, "claimed_by": self.instance, "lease_until": at + self.lease}
+        fresh = (self.db.insert(processed_activities).values(**values)
+                 .on_conflict_do_nothing(index_elements=["activity_id"]).returning(processed_activities.c.activity_id))
+        retake = (update(processed_activities)
+                  .where(processed_activities.c.activity_id == activity_id,
+                         processed_activities.c.status == PROCESSING, self._abandoned(at))
+                  .values(claimed_by=self.instance, lease_until=at + self.lease, processed_at=at)
+                  .returning(processed_activities.c.activity_id))
         async with self.db.write() as conn:
-            return (await conn.execute(statement)).one_or_none() is not None
+            if (await conn.execute(fresh)).one_or_none() is not None:
+                return Claim(NEW)
+            if (await conn.execute(retake)).one_or_none() is not None:
+                return Claim(RETAKEN)
+            row = (await conn.execute(select(processed_activities.c.status, processed_activities.c.outcome)
+                                      .where(processed_activities.c.activity_id == activity_id))).one()
+        return Claim(DONE, row.outcome) if row.status == DONE else Claim(BUSY)
+
+    def _abandoned(self, at: datetime) -> Any:
+        expired = processed_activities.c.lease_until < at
+        if self._alive is None:
+            return expired
+        dead = text("NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = :ns "
+                    "AND objsubid = 2 AND granted AND objid::text = processed_activities.claimed_by)"
+                    ).bindparams(ns=LIVENESS_LOCK)
+        return or_(expired, dead)
+
+    async def start(self) -> None:
+        """PostgreSQL: hold this process's liveness lock while it lives (the server drops it when the process dies,
+        so a turn it left half-done is retaken at once); claims check it with `_abandoned`."""
+        if self.db.is_sqlite or self._alive is not None:
+            return
+        conn = await self.db.engine.connect()
+        await conn.execute(text("SELECT pg_advisory_lock(:ns, :me)"), {"ns": LIVENESS_LOCK, "me": int(self.instance)})
+        await conn.commit()
+        self._alive = conn
+
+    async def stop(self) -> None:
+        if self._alive is not None:
+            await self._alive.execute(text("SELECT pg_advisory_unlock(:ns, :me)"),
+                                      {"ns": LIVENESS_LOCK, "me": int(self.instance)})
+            await self._alive.commit()
+            await self._alive.close()
+            self._alive = None
+
+    async def finish_activity(self, activity_id: str, at: datetime, outcome: Mapping[str, Any] | None = None,
+                              conn: AsyncConnection | None = None) -> None:
+        """Mark the activity done (with what a re-delivery should answer); ``conn``: inside that transaction."""
+        statement = (update(processed_activities).where(processed_activities.c.activity_id == activity_id)
+                     .values(status=DONE, processed_at=at, lease_until=None,
+                             **({"outcome": dict(outcome)} if outcome is not None else {})))
+        if conn is not None:
+            await conn.execute(statement)
+            return
+        async with self.db.write() as own:
+            await own.execute(statement)
 
     async def forget_activities_before(self, cutoff: datetime) -> int:
         async with self.db.write() as conn:
@@ -129,28 +224,42 @@ class DatabaseStorage(Storage):  # type: ignore[misc]
             return {key: {**data, "e_tag": etag} for key, data, etag in rows}
 
     async def write(self, changes: dict[str, Any]) -> None:
+        """Write the states; the turn's activity (TURN_ACTIVITY) is marked done in the same transaction, so a
+        re-delivery never applies a stored answer twice."""
         if not changes:
             return
         async with self.db.write() as conn:
             for key, value in changes.items():
                 await self._write_one(conn, key, value)
+            turn = TURN_ACTIVITY.get()
+            if turn is not None:
+                await conn.execute(update(processed_activities)
+                                   .where(processed_activities.c.activity_id == turn.activity_id)
+                                   .values(status=DONE, lease_until=None))
+        if turn is not None:
+            turn.done = True
 
-    async def _write_one(self, conn: AsyncConnection, key: str, value: Any) -> None:
+    async def write_in(self, conn: AsyncConnection, key: str, value: Any) -> str:
+        """Write one state inside the caller's transaction (same e_tag check); returns the new e_tag."""
+        return await self._write_one(conn, key, value)
+
+    async def _write_one(self, conn: AsyncConnection, key: str, value: Any) -> str:
         data = _plain(value)
         expected = data.pop("e_tag", None)
         values = {"key": key, "data": data, "etag": uuid.uuid4().hex, "updated_at": self.clock.now()}
         if expected in (None, "*"):
             await conn.execute(_upsert(self.db, dialog_state, values, ["key"]))
-            return
+            return str(values["etag"])
         # One statement on the usual path: replace the state only if nobody changed it since it was read.
         changed = await conn.execute(update(dialog_state).where(dialog_state.c.key == key,
                                                                 dialog_state.c.etag == expected)
                                      .values(data=data, etag=values["etag"], updated_at=values["updated_at"]))
         if changed.rowcount == 1:
-            return
+            return str(values["etag"])
         if (await conn.execute(select(dialog_state.c.key).where(dialog_state.c.key == key))).first() is not None:
             raise ConcurrentWriteError(f"state {key!r} changed since it was read")
         await conn.execute(_upsert(self.db, dialog_state, values, ["key"]))
+        return str(values["etag"])
 
     async def delete(self, keys: list[str]) -> None:
         async with self.db.write() as conn:

@@ -94,6 +94,8 @@ tickets = Table(
     Column("version", Integer, nullable=False, default=1),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("intake_key", String(64)),
+    Index("ix_tickets_intake_key", "intake_key", unique=True),
 )
 
 ticket_events = Table(
@@ -145,6 +147,10 @@ processed_activities = Table(
     Column("activity_id", String(WIRE_ID), primary_key=True),
     Column("conversation_id", String(WIRE_ID)),
     Column("processed_at", UTCDateTime, nullable=False, index=True),
+    Column("status", String(16), nullable=False, server_default="done"),
+    Column("claimed_by", String(64)),
+    Column("lease_until", UTCDateTime),
+    Column("outcome", JSON),
 )
 
 

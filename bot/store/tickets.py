@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
@@ -73,6 +74,7 @@ class Event:
 
 
 T = TypeVar("T")
+InTransaction = Callable[[AsyncConnection], Awaitable[None]]
 
 
 def _row(cls: type[T], row: Any) -> T:
@@ -104,16 +106,47 @@ class TicketStore:
     async def create(self, new: NewTicket, *, at: datetime) -> Ticket:
         """Store a ticket with a fresh reference and its 'opened' event, in one transaction."""
         async with self.db.write() as conn:
-            number = await self._next_number(conn, new.customer_id)
-            values = {f.name: getattr(new, f.name) for f in fields(_Report)}
-            values |= {"reference": format_reference(new.reference_prefix, number), "status": "open",
-                       "version": 1, "created_at": at, "updated_at": at}
-            ticket_id = (await conn.execute(tickets.insert().values(**values).returning(tickets.c.id))).scalar_one()
-            await self._append(conn, ticket_id, kind="opened", at=at, actor_id=new.reporter_id,
-                               actor_name=new.reporter_name, before=None,
-                               after={"status": "open", "priority": new.priority, "category": new.category},
-                               data={"channel": new.channel, "reported_at": new.reported_at.isoformat()})
-            return _row(Ticket, (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).one())
+            return await self._insert(conn, new, at, None)
+
+    async def open(self, new: NewTicket, *, at: datetime, key: str, prepare: InTransaction | None = None,
+                   also: Callable[[AsyncConnection, Ticket], Awaitable[None]] | None = None) -> tuple[Ticket, bool]:
+        """Exactly one ticket per report ``key``: (the ticket, True) when this call opened it, else (the one opened
+        before, False). ``prepare`` runs first in the same transaction (it may raise to open nothing); ``also`` runs
+        after the insert (queue what the ticket causes) — all of it commits together or not at all."""
+        try:
+            async with self.db.write() as conn:
+                if prepare is not None:
+                    await prepare(conn)
+                found = (await conn.execute(select(tickets).where(tickets.c.intake_key == key))).one_or_none()
+                if found is not None:
+                    return _row(Ticket, found), False
+                ticket = await self._insert(conn, new, at, key)
+                if also is not None:
+                    await also(conn, ticket)
+                return ticket, True
+        except IntegrityError:  # the same report opened concurrently: that ticket is the one
+            existing = await self.by_intake_key(key)
+            if existing is None:
+                raise
+            return existing, False
+
+    async def _insert(self, conn: AsyncConnection, new: NewTicket, at: datetime, key: str | None) -> Ticket:
+        number = await self._next_number(conn, new.customer_id)
+        values = {f.name: getattr(new, f.name) for f in fields(_Report)}
+        values |= {"reference": format_reference(new.reference_prefix, number), "status": "open",
+                   "version": 1, "created_at": at, "updated_at": at, "intake_key": key}
+        ticket_id = (await conn.execute(tickets.insert().values(**values).returning(tickets.c.id))).scalar_one()
+        await self._append(conn, ticket_id, kind="opened", at=at, actor_id=new.reporter_id,
+                           actor_name=new.reporter_name, before=None,
+                           after={"status": "open", "priority": new.priority, "category": new.category},
+                           data={"channel": new.channel, "reported_at": new.reported_at.isoformat()})
+        return _row(Ticket, (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).one())
+
+    async def by_intake_key(self, key: str) -> Ticket | None:
+        """The ticket opened from the report with this idempotency key, if any."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(tickets).where(tickets.c.intake_key == key))).one_or_none()
+            return None if row is None else _row(Ticket, row)
 
     async def get(self, ticket_id: int) -> Ticket | None:
         async with self.db.read() as conn:
@@ -141,20 +174,30 @@ class TicketStore:
         return int(seq)
 
     async def note(self, ticket_id: int, *, kind: str, at: datetime, data: Mapping[str, Any],
-                   actor_id: str | None = None, actor_name: str | None = None) -> int:
-        """Append an event that changes no ticket field (e.g. a failed post), returning its sequence number."""
-        async with self.db.write() as conn:
+                   actor_id: str | None = None, actor_name: str | None = None,
+                   conn: AsyncConnection | None = None) -> int:
+        """Append an event that changes no ticket field (e.g. a failed post), returning its sequence number;
+        ``conn``: inside that transaction."""
+        if conn is not None:
             return await self._append(conn, ticket_id, kind=kind, at=at, actor_id=actor_id, actor_name=actor_name,
                                       before=None, after=None, data=dict(data))
+        async with self.db.write() as own:
+            return await self.note(ticket_id, kind=kind, at=at, data=data, actor_id=actor_id, actor_name=actor_name,
+                                   conn=own)
 
-    async def record_messages(self, ticket_id: int, *, at: datetime, **columns: str | None) -> None:
+    async def record_messages(self, ticket_id: int, *, at: datetime, conn: AsyncConnection | None = None,
+                              **columns: str | None) -> None:
         """Remember where the ticket's cards were posted (reporter chat, channel thread)."""
         allowed = {"reporter_activity_id", "channel_conversation_id", "channel_activity_id"}
         unknown = set(columns) - allowed
         if unknown:
             raise ValueError(f"not a message column: {sorted(unknown)}")
-        async with self.db.write() as conn:
-            await conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(updated_at=at, **columns))
+        statement = update(tickets).where(tickets.c.id == ticket_id).values(updated_at=at, **columns)
+        if conn is not None:
+            await conn.execute(statement)
+            return
+        async with self.db.write() as own:
+            await own.execute(statement)
 
     async def transition(self, ticket_id: int, *, at: datetime, actor_id: str, actor_name: str,
                          decide: Callable[[Ticket, list[Event]], Any]) -> tuple[Ticket, Any]:
@@ -205,8 +248,10 @@ class TicketStore:
         async with self.db.read() as conn:
             return {priority or "none": int(count) for priority, count in await conn.execute(query)}
 
-    async def events(self, ticket_id: int) -> list[Event]:
-        async with self.db.read() as conn:
-            rows = await conn.execute(select(ticket_events).where(ticket_events.c.ticket_id == ticket_id)
-                                      .order_by(ticket_events.c.seq))
-            return [_row(Event, row) for row in rows]
+    async def events(self, ticket_id: int, conn: AsyncConnection | None = None) -> list[Event]:
+        """The ticket's events in order (``conn``: as seen inside that transaction)."""
+        query = select(ticket_events).where(ticket_events.c.ticket_id == ticket_id).order_by(ticket_events.c.seq)
+        if conn is not None:
+            return [_row(Event, row) for row in await conn.execute(query)]
+        async with self.db.read() as own:
+            return [_row(Event, row) for row in await own.execute(query)]

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from bot import outbound
 from bot.app import create_app
 from bot.settings import Settings
 from bot.store.db import Database
@@ -35,6 +36,7 @@ class Running:
     async def post(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
         response = await self.session.post(f"{self.url}api/messages", json=body, headers=headers or {})
         await response.read()
+        await outbound.drain()  # what the turn handed to the outbox is sent right after it
         return response
 
     async def say(self, text: str | None = None, value: dict[str, Any] | None = None, **kw: Any) -> int:
