@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from botbuilder.core import CardFactory
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 
 from bot.actions import REPORTER
 from bot.connector import Connector, ConnectorError
@@ -86,26 +86,6 @@ async def replied(db: Database, key: str, now: datetime, ticket_id: int, activit
 
 
 # -- sending right after the commit -----------------------------------------------------------------------------
-async def claim_keys(db: Database, keys: Iterable[str], instance: str, now: datetime,
-                     lease: timedelta) -> list[Message]:
-    """Claim these queued messages if they are ready (as the scheduler's claim would), for sending now."""
-    wanted = list(keys)
-    ready = or_(and_(outbox.c.status == PENDING, outbox.c.not_before <= now),
-                and_(outbox.c.status == SENDING, outbox.c.lease_until < now))
-    chosen = select(outbox.c.id).where(outbox.c.key.in_(wanted), ready)
-    if not db.is_sqlite:
-        chosen = chosen.with_for_update(skip_locked=True)
-    statement = (update(outbox).where(outbox.c.id.in_(chosen.scalar_subquery()), ready)
-                 .values(status=SENDING, claimed_by=instance, lease_until=now + lease,
-                         attempts=outbox.c.attempts + 1)
-                 .returning(outbox.c.id, outbox.c.key, outbox.c.ticket_id, outbox.c.purpose, outbox.c.recipient,
-                            outbox.c.tenant_id, outbox.c.payload, outbox.c.attempts))
-    if not wanted:
-        return []
-    async with db.write() as conn:
-        return sorted((Message(*found) for found in await conn.execute(statement)), key=lambda m: m.id)
-
-
 def kick(scheduler: Any, keys: Iterable[str]) -> None:
     """Send these messages now, in the background (the turn does not wait); failures stay queued for retries."""
     wanted = list(keys)
@@ -117,12 +97,11 @@ def kick(scheduler: Any, keys: Iterable[str]) -> None:
 
 
 async def _send_now(scheduler: Any, keys: list[str]) -> None:
-    from bot.reminders.scheduler import TickResult
+    from bot.reminders.sending import TickResult
 
     try:
         now = scheduler.s.clock.now()
-        for message in await claim_keys(scheduler.s.db, keys, scheduler.instance, now, scheduler.outbox.lease):
-            await scheduler._send(message, now, TickResult())
+        await scheduler.sender.send(await scheduler.outbox.claim(now, len(keys), keys=keys), now, TickResult())
     except Exception:  # the outbox still has them; the next tick retries
         log.exception("sending right after the turn failed; the outbox will retry")
 

@@ -115,14 +115,17 @@ class Outbox:
             async with self.db.write() as conn:
                 await conn.execute(self.db.insert(outbox).values(rows).on_conflict_do_nothing(index_elements=["key"]))
 
-    async def claim(self, now: datetime, limit: int) -> list[Message]:
-        """Ready messages (and ones whose claimant's lease ran out), each under a fresh fencing token.
+    async def claim(self, now: datetime, limit: int, keys: Sequence[str] | None = None) -> list[Message]:
+        """Ready messages (and ones whose claimant's lease ran out), each under a fresh fencing token; ``keys``
+        narrows the claim to those messages (a turn sending what it just queued).
 
         Claiming is not an attempt: only a send that fails counts (see `settle`).
         """
         token = f"{self.instance}:{uuid.uuid4().hex[:12]}"
         ready = or_(and_(outbox.c.status == PENDING, outbox.c.not_before <= now),
                     and_(outbox.c.status == SENDING, outbox.c.lease_until < now))
+        if keys is not None:
+            ready = and_(ready, outbox.c.key.in_(list(keys)))
         chosen = select(outbox.c.id).where(ready).order_by(outbox.c.not_before, outbox.c.id).limit(limit) \
             .with_for_update(skip_locked=True).cte("chosen")
         statement = (update(outbox).where(outbox.c.id == chosen.c.id)

@@ -67,6 +67,9 @@ class Database:
         """A write transaction (serialised on SQLite, where only one writer can proceed anyway)."""
         if self.is_sqlite:
             async with self._write_lock, self.engine.begin() as conn:
+                # pysqlite opens its transaction only at the first INSERT/UPDATE, so a read before it (the next
+                # event's sequence number) would see another connection's uncommitted past: take the write lock now.
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
                 yield conn
         else:
             async with self.engine.begin() as conn:
