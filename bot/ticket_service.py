@@ -19,10 +19,11 @@ from bot.actions import ENGINEER, REPORTER, Actor, Change, Refusal
 from bot.config import Customer
 from bot.connector import ConnectorError
 from bot.reminders.plan import REMINDER_SNOOZED, UPDATE_TARGET, PlannedTimer
+from bot.rules import reclassify
 from bot.services import Services
 from bot.store.tickets import Event, Ticket
 from bot.ticket_gate import Seen
-from bot.ticket_views import clock_of, controls_of, state_of, ticket_view
+from bot.ticket_views import clock_of, controls_of, policy_of, state_of, ticket_view
 
 log = logging.getLogger("faultline.tickets")
 
@@ -97,11 +98,14 @@ class TicketService:
             known = {**known, **await self.s.conversations.users([ticket.reporter_id])}
         if isinstance(decision, Change):
             log.info("ticket %s: %s by %s", ticket.reference, decision.kind, actor.id)
+            reclassified = ""
             if self.s.scheduler is not None:
                 await self.s.scheduler.replan(ticket.id)
             delivered = await self._deliver(customer, ticket, decision, actor)
+            if decision.kind == "info_added":
+                ticket, events, reclassified = await self._reclassify_from_update(customer, ticket, decision, actor)
             await self.refresh_everywhere(customer, ticket, events, skip=origin, known=known)
-            message = decision.summary + _verdict(ticket, events, decision.kind, now) + (
+            message = decision.summary + reclassified + _verdict(ticket, events, decision.kind, now) + (
                 "" if delivered else " (Sending it failed; it has been recorded.)")
         else:
             message = decision.reason
@@ -121,7 +125,46 @@ class TicketService:
                                    f"{lead[change.kind]} ({ticket.reference}){': ' + text if text else '.'}")
         return True
 
-    async def _say(self, ticket: Ticket, conversation_id: str, message: str) -> bool:
+    async def _reclassify_from_update(self, customer: Customer, ticket: Ticket, change: Change,
+                                      actor: Actor) -> tuple[Ticket, list[Event], str]:
+        """Read the reporter's added information against the report: a higher priority is applied (audited like an
+        engineer's reclassify, deadlines and timers follow) and the engineers told; a lower one is only suggested."""
+        now, text = self.s.clock.now(), str(change.data.get("text") or "")
+        known = {**ticket.report, **(ticket.classification.get("facts") or {})}
+        reading = reclassify.reconsider(policy_of(ticket), (ticket.category, ticket.priority), known, text,
+                                        catalogue=customer.services, vocabulary=customer.vocabulary, now=now,
+                                        tz=customer.timezone)
+        said = ""
+        if reading.kind == "upgrade":
+            ticket, said = await self._apply_upgrade(ticket, reading, actor, now)
+        elif reading.kind == "suggest" and ticket.channel_conversation_id:
+            await self.s.tickets.note(ticket.id, kind="reclassify_suggested", at=now, data={
+                "priority": reading.priority, "rules": [r.id for r in reading.rules]})
+            await self._say(ticket, ticket.channel_conversation_id, reclassify.suggestion_text(ticket, reading),
+                            attachments=[{"contentType": "application/vnd.microsoft.card.adaptive",
+                                          "content": reclassify.suggestion_card(ticket, reading)}])
+        return ticket, await self.s.tickets.events(ticket.id), said
+
+    async def _apply_upgrade(self, ticket: Ticket, reading: reclassify.Reading, actor: Actor,
+                             now: Any) -> tuple[Ticket, str]:
+        def decide(current: Ticket, events: list[Event]) -> actions.Decision:
+            if current.priority != ticket.priority or current.status == "resolved":
+                return Refusal("The ticket changed meanwhile; the update is kept as information.")
+            return reclassify.upgrade_change(current, reading, actor.name)
+
+        ticket, decision = await self.s.tickets.transition(ticket.id, at=now, actor_id=actor.id,
+                                                           actor_name=actor.name, decide=decide)
+        if not isinstance(decision, Change):
+            return ticket, ""
+        log.info("ticket %s: reclassified to %s from the reporter's update", ticket.reference, ticket.priority)
+        if self.s.scheduler is not None:
+            await self.s.scheduler.replan(ticket.id)
+        if ticket.channel_conversation_id:
+            await self._say(ticket, ticket.channel_conversation_id, reclassify.upgrade_text(ticket, reading))
+        return ticket, f" The priority is now {ticket.priority}."
+
+    async def _say(self, ticket: Ticket, conversation_id: str, message: str,
+                   attachments: list[dict[str, Any]] | None = None) -> bool:
         reference = await self.s.conversations.reference(conversation_id)
         if reference is None:
             await self.s.tickets.note(ticket.id, kind="delivery_failed", at=self.s.clock.now(),
@@ -129,8 +172,8 @@ class TicketService:
             return False
         try:
             await self.s.connector.send(reference["serviceUrl"], conversation_id,
-                                        {"type": "message", "text": message,
-                                         "conversation": {"id": conversation_id}})
+                                        {"type": "message", "text": message, "conversation": {"id": conversation_id},
+                                         **({"attachments": attachments} if attachments else {})})
         except ConnectorError as exc:
             log.error("ticket %s: message not delivered: %s", ticket.reference, exc)
             await self.s.tickets.note(ticket.id, kind="delivery_failed", at=self.s.clock.now(),

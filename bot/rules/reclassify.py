@@ -61,7 +61,7 @@ def merged(known: Mapping[str, Any], found: Mapping[str, Any]) -> dict[str, Any]
             continue
         facts[key] = _merge_one(key, facts.get(key), value)
     if facts.get("pct_users_affected", 0) > 0 and facts.get("users_affected") == 1 and "users_affected" not in found:
-        del facts["users_affected"]  # "just me" was said before the update spoke of a share of everyone
+        facts["users_affected"] = None  # "just me" was said before the update spoke of a share of everyone
     return facts
 
 

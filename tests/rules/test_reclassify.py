@@ -36,7 +36,7 @@ def read(update: str, known: dict[str, Any], ticket: tuple[str, str | None] = ("
     ({"workaround": False}, {"workaround": True}, {"workaround": True}),
     ({"services": ["voicemail"]}, {"services": ["outbound_calls", "voicemail"]},
      {"services": ["voicemail", "outbound_calls"]}),  # services add up
-    ({"users_affected": 1}, {"pct_users_affected": 100.0}, {"pct_users_affected": 100.0}),  # "just me" outgrown
+    ({"users_affected": 1}, {"pct_users_affected": 100.0}, {"users_affected": None, "pct_users_affected": 100.0}),
     ({"users_affected": 1, "pct_users_affected": 5.0}, {"users_affected": 1}, {"users_affected": 1,
                                                                                "pct_users_affected": 5.0}),
 ])
