@@ -104,3 +104,15 @@ async def test_the_reporter_cannot_use_the_suggestion(faultline: Running) -> Non
                           conversation="a:personal-1", priority="P3", reason="reporter's update")
     assert "Only the customer's engineers can do that" in shown(answer)
     assert (await ticket_now(faultline, ticket)).priority == "P1"
+
+
+async def test_the_reporter_can_type_the_update_too(faultline: Running) -> None:
+    ticket = await opened(faultline, "my phone is dead, I cant make calls")
+    assert await faultline.say("info now nobody in the office can make calls", user=REPORTER,
+                               user_name="Ada Reporter", conversation="a:personal-1") == 200
+    reply = faultline.connector.messages("a:personal-1")[-1]
+    assert "Ada Reporter added information. The priority is now P1." in (reply.get("text") or "")
+    assert (await ticket_now(faultline, ticket)).priority == "P1"
+    assert thread_texts(faultline, ticket)[-2:] == [
+        f"Ada Reporter added information ({ticket.reference}): now nobody in the office can make calls",
+        f"Now P1: {P1_QUOTE} — from the reporter's update ({ticket.reference})."]
