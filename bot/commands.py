@@ -1,5 +1,6 @@
 """Text commands for people who type: `ack`, `update <text>`, `hold <reason>`, `resume`, `restore <text>`,
-`resolve <summary>`, `reopen`, `status`, `tickets` — optionally naming a ticket (`update ACME-000123 …`)."""
+`resolve <summary>`, `reopen`, `status`, `tickets`, and for reporters `info <text>` —
+optionally naming a ticket (`update ACME-000123 …`)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,11 @@ INPUTS: Mapping[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
     "restore": (v.RESTORE, lambda rest: {"text": rest}),
     "resolve": (v.RESOLVE, lambda rest: {"summary": rest}),
     "reopen": (v.REOPEN, lambda rest: {"reason": rest}),
+    "info": (v.ADD_INFO, lambda rest: {"text": rest}),
 }
 QUERIES = ("status", "tickets")
+CUSTOMER_VERBS = (None, v.ADD_INFO)
+"""What a customer's user may type: the queries, and adding information to their ticket."""
 
 
 @dataclass(frozen=True)

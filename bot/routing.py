@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from adaptive_cards import verbs
-from bot.commands import Command, parse_command
+from bot.commands import CUSTOMER_VERBS, Command, parse_command
 from dialogs.extract import kind_of
 from dialogs.triggers import intent_of
 
@@ -46,7 +46,8 @@ ROUTES: tuple[tuple[Callable[[Incoming], bool], str], ...] = (
     (lambda i: i.from_msp and _words(i).startswith("bind"), "bind"),
     (lambda i: i.from_msp and _command(i) is not None, "ticket_command"),
     (lambda i: i.from_msp, "msp_help"),
-    (lambda i: not i.intake_active and (c := _command(i)) is not None and c.verb is None, "ticket_command"),
+    (lambda i: not i.intake_active and (c := _command(i)) is not None and c.verb in CUSTOMER_VERBS,
+     "ticket_command"),
     (lambda i: i.action == verbs.START_REPORT, "start_fault"),
     (lambda i: i.action == verbs.HELP and not i.intake_active, "help"),
     (lambda i: i.intake_active, "intake"),

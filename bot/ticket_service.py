@@ -19,10 +19,11 @@ from bot.actions import ENGINEER, REPORTER, Actor, Change, Refusal
 from bot.config import Customer
 from bot.reminders.plan import REMINDER_SNOOZED, UPDATE_TARGET, PlannedTimer
 from bot.reminders.store import enqueue_in
+from bot.rules import reclassify
 from bot.services import Services
 from bot.store.tickets import Event, Ticket
 from bot.ticket_gate import Seen
-from bot.ticket_views import clock_of, controls_of, state_of, ticket_view
+from bot.ticket_views import clock_of, controls_of, policy_of, state_of, ticket_view
 
 log = logging.getLogger("faultline.tickets")
 
@@ -99,13 +100,18 @@ class TicketService:
             known = {**known, **await self.s.conversations.users([ticket.reporter_id])}
         if isinstance(decision, Change):
             log.info("ticket %s: %s by %s", ticket.reference, decision.kind, actor.id)
+            reclassified = ""
             if self.s.scheduler is not None:
                 await self.s.scheduler.replan(ticket.id)
             said = await self._deliver(customer, ticket, decision, actor)
+            delivered = all(row is not None for row in said)
+            if decision.kind == "info_added":
+                ticket, events, reclassified, told = await self._reclassify_from_update(customer, ticket, decision,
+                                                                                         actor)
+                said = [*said, *told]
             redrawn = await self.refresh_everywhere(customer, ticket, events, skip=origin, known=known)
             await self._queue([*said, *redrawn])
-            delivered = all(row is not None for row in said)
-            message = decision.summary + _verdict(ticket, events, decision.kind, now) + (
+            message = decision.summary + reclassified + _verdict(ticket, events, decision.kind, now) + (
                 "" if delivered else " (It could not be sent: that conversation is unknown; it has been recorded.)")
         else:
             message = decision.reason
@@ -125,7 +131,47 @@ class TicketService:
                                     f"{lead[change.kind]} ({ticket.reference}){': ' + text if text else '.'}")]
         return []
 
-    async def _say(self, ticket: Ticket, conversation_id: str, kind: str, message: str) -> Row | None:
+    async def _reclassify_from_update(self, customer: Customer, ticket: Ticket, change: Change,
+                                      actor: Actor) -> tuple[Ticket, list[Event], str, list[Row | None]]:
+        """Read the reporter's added information against the report: a higher priority is applied (audited like an
+        engineer's reclassify, deadlines and timers follow) and the engineers told; a lower one is only suggested."""
+        now, text = self.s.clock.now(), str(change.data.get("text") or "")
+        known = {**ticket.report, **(ticket.classification.get("facts") or {})}
+        reading = reclassify.reconsider(policy_of(ticket), (ticket.category, ticket.priority), known, text,
+                                        catalogue=customer.services, vocabulary=customer.vocabulary, now=now,
+                                        tz=customer.timezone)
+        said, rows = "", list[Row | None]()
+        if reading.kind == "upgrade":
+            ticket, said, rows = await self._apply_upgrade(ticket, reading, actor, now)
+        elif reading.kind == "suggest" and ticket.channel_conversation_id:
+            await self.s.tickets.note(ticket.id, kind="reclassify_suggested", at=now, data={
+                "priority": reading.priority, "rules": [r.id for r in reading.rules]})
+            rows = [await self._say(ticket, ticket.channel_conversation_id, "reclassify_suggested",
+                                    reclassify.suggestion_text(ticket, reading),
+                                    attachments=[{"contentType": "application/vnd.microsoft.card.adaptive",
+                                                  "content": reclassify.suggestion_card(ticket, reading)}])]
+        return ticket, await self.s.tickets.events(ticket.id), said, rows
+
+    async def _apply_upgrade(self, ticket: Ticket, reading: reclassify.Reading, actor: Actor,
+                             now: Any) -> tuple[Ticket, str, list[Row | None]]:
+        def decide(current: Ticket, events: list[Event]) -> actions.Decision:
+            if current.priority != ticket.priority or current.status == "resolved":
+                return Refusal("The ticket changed meanwhile; the update is kept as information.")
+            return reclassify.upgrade_change(current, reading, actor.name)
+
+        ticket, decision = await self.s.tickets.transition(ticket.id, at=now, actor_id=actor.id,
+                                                           actor_name=actor.name, decide=decide)
+        if not isinstance(decision, Change):
+            return ticket, "", []
+        log.info("ticket %s: reclassified to %s from the reporter's update", ticket.reference, ticket.priority)
+        if self.s.scheduler is not None:
+            await self.s.scheduler.replan(ticket.id)
+        told = [await self._say(ticket, ticket.channel_conversation_id, "reclassified_by_update",
+                                reclassify.upgrade_text(ticket, reading))] if ticket.channel_conversation_id else []
+        return ticket, f" The priority is now {ticket.priority}.", told
+
+    async def _say(self, ticket: Ticket, conversation_id: str, kind: str, message: str,
+                   attachments: list[dict[str, Any]] | None = None) -> Row | None:
         """An outbox row for one message of this change (None, and recorded, when the conversation is unknown)."""
         reference = await self.s.conversations.reference(conversation_id)
         if reference is None:
@@ -135,7 +181,8 @@ class TicketService:
         return outbound.row(f"ticket:{ticket.id}:v{ticket.version}:{kind}:{conversation_id}", ticket_id=ticket.id,
                             purpose=kind, recipient=f"conversation:{conversation_id}", tenant_id=None,
                             now=self.s.clock.now(), service_url=reference["serviceUrl"],
-                            activity={"type": "message", "text": message})
+                            activity={"type": "message", "text": message,
+                                      **({"attachments": attachments} if attachments else {})})
 
     async def _queue(self, rows: Sequence[Row | None]) -> None:
         """Queue the messages (retried until delivered) and send them now, without waiting for them."""

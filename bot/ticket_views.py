@@ -94,6 +94,7 @@ def _rationale(ticket: Ticket, events: Sequence[Event]) -> list[Rationale]:
 def ticket_view(ticket: Ticket, events: Sequence[Event], customer: Customer, now: datetime) -> ReportView:
     policy = policy_of(ticket)
     clock = clock_of(ticket, events, now)
+    report = {**ticket.report, **(ticket.classification.get("facts") or {})}  # as the reporter's updates widened it
     started = ticket.started_at
     status = STATUS_TEXT.get(ticket.status, ticket.status)
     hold = next((e for e in reversed(events) if e.kind == "paused"), None)
@@ -103,8 +104,8 @@ def ticket_view(ticket: Ticket, events: Sequence[Event], customer: Customer, now
         customer_name=customer.name, contract_name=policy.name, category=ticket.category, priority=ticket.priority,
         priority_name=policy.priority(ticket.priority).name if ticket.priority in policy.priority_ids else "",
         rationale=_rationale(ticket, events), started_at=started,
-        services=[customer.services.get(s, s) for s in ticket.report.get("services", [])],
-        impact=impact_lines(ticket.report), description=str(ticket.report.get("description", "")),
+        services=[customer.services.get(s, s) for s in report.get("services", [])],
+        impact=impact_lines(report), description=str(ticket.report.get("description", "")),
         targets=target_rows(clock) if clock else [], reference=ticket.reference, status=status,
         reported_at=ticket.reported_at, reporter_name=ticket.reporter_name,
         assignee_name=ticket.assignee_name or "",
