@@ -12,6 +12,8 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from adaptive_cards.cards import Card, ticket_card
 from adaptive_cards.ticket_actions import engineer_actions, reporter_actions, with_view
 from bot import actions, outbound
@@ -93,24 +95,32 @@ class TicketService:
                 return Refusal("That ticket belongs to another customer; nothing was changed.")
             return actions.decide(verb, state_of(ticket, events, engineers), actor, inputs, card_version)
 
+        said: list[Row | None] = []
+
+        async def queue_said(conn: AsyncConnection, ticket: Ticket, change: Change) -> None:
+            """The change's own messages commit with it: an update is never kept and its sending lost."""
+            said.extend(await self._deliver(ticket, change, actor))
+            await enqueue_in(self.s.db, conn, [row for row in said if row is not None])
+
         ticket, decision = await self.s.tickets.transition(seen.ticket.id, at=now, actor_id=actor.id,
-                                                           actor_name=actor.name, decide=decide)
+                                                           actor_name=actor.name, decide=decide, also=queue_said)
         events = await self.s.tickets.events(ticket.id)
         if ticket.reporter_id not in known:
             known = {**known, **await self.s.conversations.users([ticket.reporter_id])}
         if isinstance(decision, Change):
             log.info("ticket %s: %s by %s", ticket.reference, decision.kind, actor.id)
             reclassified = ""
+            await self._unsent(ticket, said)
+            outbound.kick(self.s.scheduler, [row["key"] for row in said if row is not None])
+            delivered = all(row is not None for row in said)
             if self.s.scheduler is not None:
                 await self.s.scheduler.replan(ticket.id)
-            said = await self._deliver(customer, ticket, decision, actor)
-            delivered = all(row is not None for row in said)
+            told: list[Row | None] = []
             if decision.kind == "info_added":
                 ticket, events, reclassified, told = await self._reclassify_from_update(customer, ticket, decision,
                                                                                          actor)
-                said = [*said, *told]
             redrawn = await self.refresh_everywhere(customer, ticket, events, skip=origin, known=known)
-            await self._queue([*said, *redrawn])
+            await self._queue([*told, *redrawn])
             message = decision.summary + reclassified + _verdict(ticket, events, decision.kind, now) + (
                 "" if delivered else " (It could not be sent: that conversation is unknown; it has been recorded.)")
         else:
@@ -118,18 +128,25 @@ class TicketService:
         card = await self.card_for(customer, ticket, events, actor.role, tz, message, known=known)
         return Outcome(ticket, card, message, isinstance(decision, Change))
 
-    async def _deliver(self, customer: Customer, ticket: Ticket, change: Change, actor: Actor) -> list[Row | None]:
-        """Updates go to the reporter's chat; reporters' notes go to the channel thread (queued, one key each)."""
+    async def _deliver(self, ticket: Ticket, change: Change, actor: Actor) -> list[Row | None]:
+        """Updates go to the reporter's chat; reporters' notes go to the channel thread (one key each; None where
+        the conversation is unknown, recorded by `_unsent` once the change is stored)."""
         text = str(change.data.get("text") or "")
         if change.kind == "updated":
-            return [await self._say(ticket, ticket.reporter_conversation_id, change.kind,
+            return [await self._row(ticket, ticket.reporter_conversation_id, change.kind,
                                     f"Update on {ticket.reference} from {actor.name}:\n\n{text}")]
         if change.kind in ("info_added", "still_broken", "restoration_confirmed") and ticket.channel_conversation_id:
             lead = {"info_added": f"{actor.name} added information", "still_broken": f"⚠ {actor.name} says it is "
                     "still broken", "restoration_confirmed": f"✓ {actor.name} confirms the service works again"}
-            return [await self._say(ticket, ticket.channel_conversation_id, change.kind,
+            return [await self._row(ticket, ticket.channel_conversation_id, change.kind,
                                     f"{lead[change.kind]} ({ticket.reference}){': ' + text if text else '.'}")]
         return []
+
+    async def _unsent(self, ticket: Ticket, rows: Sequence[Row | None]) -> None:
+        """A message whose conversation is unknown cannot be queued: the ticket's audit trail says so."""
+        if any(row is None for row in rows):
+            await self.s.tickets.note(ticket.id, kind="delivery_failed", at=self.s.clock.now(),
+                                      data={"reason": "conversation unknown"})
 
     async def _reclassify_from_update(self, customer: Customer, ticket: Ticket, change: Change,
                                       actor: Actor) -> tuple[Ticket, list[Event], str, list[Row | None]]:
@@ -173,10 +190,15 @@ class TicketService:
     async def _say(self, ticket: Ticket, conversation_id: str, kind: str, message: str,
                    attachments: list[dict[str, Any]] | None = None) -> Row | None:
         """An outbox row for one message of this change (None, and recorded, when the conversation is unknown)."""
+        row = await self._row(ticket, conversation_id, kind, message, attachments)
+        await self._unsent(ticket, [row])
+        return row
+
+    async def _row(self, ticket: Ticket, conversation_id: str, kind: str, message: str,
+                   attachments: list[dict[str, Any]] | None = None) -> Row | None:
+        """The outbox row for one message of this change; None when the conversation is unknown."""
         reference = await self.s.conversations.reference(conversation_id)
         if reference is None:
-            await self.s.tickets.note(ticket.id, kind="delivery_failed", at=self.s.clock.now(),
-                                      data={"conversation": conversation_id, "reason": "conversation unknown"})
             return None
         return outbound.row(f"ticket:{ticket.id}:v{ticket.version}:{kind}:{conversation_id}", ticket_id=ticket.id,
                             purpose=kind, recipient=f"conversation:{conversation_id}", tenant_id=None,

@@ -200,11 +200,14 @@ class TicketStore:
             await own.execute(statement)
 
     async def transition(self, ticket_id: int, *, at: datetime, actor_id: str, actor_name: str,
-                         decide: Callable[[Ticket, list[Event]], Any]) -> tuple[Ticket, Any]:
+                         decide: Callable[[Ticket, list[Event]], Any],
+                         also: Callable[[AsyncConnection, Ticket, Any], Awaitable[None]] | None = None,
+                         ) -> tuple[Ticket, Any]:
         """Decide on the ticket as it is inside one locked transaction; store an accepted change as one event.
 
         ``decide`` returns an object with ``kind``, ``columns`` and ``data`` (a change) or anything else
         (a refusal, stored nowhere). Concurrent transitions of one ticket are serialised, so none is lost.
+        ``also`` writes what the accepted change causes (its queued messages) in the same transaction.
         """
         async with self.db.write() as conn:
             query = select(tickets).where(tickets.c.id == ticket_id)
@@ -222,7 +225,10 @@ class TicketStore:
                                .values(**columns, version=tickets.c.version + 1, updated_at=at))
             await self._append(conn, ticket_id, kind=decision.kind, at=at, actor_id=actor_id, actor_name=actor_name,
                                before=before or None, after=columns or None, data=dict(decision.data) or None)
-            return _row(Ticket, (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).one()), decision
+            changed = _row(Ticket, (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).one())
+            if also is not None:
+                await also(conn, changed, decision)
+            return changed, decision
 
     async def by_channel_thread(self, conversation_id: str) -> Ticket | None:
         """The ticket whose engineer card started this channel thread."""

@@ -144,3 +144,38 @@ async def test_concurrent_transitions_are_serialised_and_none_is_lost(database: 
     events = await store.events(ticket.id)
     assert [e.seq for e in events] == list(range(1, 8))
     assert (await store.get(ticket.id)).version == 7  # type: ignore[union-attr]
+
+
+async def test_what_a_change_causes_commits_with_it_or_not_at_all(database: Database) -> None:
+    """A customer update and its queued message are one transaction: if queueing fails, the update is not kept
+    either (the engineer is told it failed), so an update is never stored with its sending lost."""
+    from bot.actions import Change
+    from bot.reminders.store import enqueue_in
+    from bot.store.schema import outbox
+
+    store = TicketStore(database)
+    ticket = await store.create(new_ticket(), at=NOW)
+
+    def update(current: object, events: list) -> object:  # type: ignore[type-arg]
+        return Change("updated", {}, {"text": "engineer on site"}, "ok")
+
+    def row(key: str) -> dict[str, Any]:
+        return {"key": key, "ticket_id": ticket.id, "timer_id": None, "purpose": "updated", "recipient": "c:1",
+                "tenant_id": None, "payload": {}, "status": "pending", "attempts": 0, "not_before": NOW,
+                "created_at": NOW}
+
+    async def queue(conn: Any, changed: Any, change: Any) -> None:
+        await enqueue_in(database, conn, [row(f"update:v{changed.version}")])
+
+    async def queue_then_fail(conn: Any, changed: Any, change: Any) -> None:
+        await queue(conn, changed, change)
+        raise RuntimeError("the database went away mid-transaction")
+
+    await store.transition(ticket.id, at=NOW, actor_id="e", actor_name="E", decide=update, also=queue)
+    with pytest.raises(RuntimeError):
+        await store.transition(ticket.id, at=NOW, actor_id="e", actor_name="E", decide=update, also=queue_then_fail)
+    async with database.read() as conn:
+        keys = [k for (k,) in await conn.execute(outbox.select().with_only_columns(outbox.c.key))]
+    assert keys == ["update:v2"]
+    assert [e.kind for e in await store.events(ticket.id)] == ["opened", "updated"]
+    assert (await store.get(ticket.id)).version == 2  # type: ignore[union-attr]
