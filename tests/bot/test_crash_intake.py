@@ -26,24 +26,27 @@ from tests.bot.test_scheduler_crash import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = "a:crash-reporter"
+LEASE = 8
+"""The outbox lease: each connector call is bounded well inside it (bot.connector.Connector.bounded), so it must
+leave room for the slow thread creation below."""
 ANSWERS = ["our phones are down at the Leeds office", "10 minutes ago", "1, 2", "60%", "1 of 3", "no", "no",
            "Callers hear a busy tone on 0161 555 0100"]
 
 
 class SlowThreads(FakeConnector):
-    """Creates channel threads a second late, so a crash after the post lands after the turn's reply is recorded
+    """Creates channel threads half a second late, so a crash after the post lands after the turn's reply is recorded
     (a crash between a reply's acceptance and its record is the other, separate duplicate window)."""
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.method == "POST" and request.path.rstrip("/") == "/v3/conversations":
-            await asyncio.sleep(1)
+            await asyncio.sleep(0.5)
         return await super()._handle(request)
 
 
 def start_bot(folder: Path, port: int, crash_at: str | None) -> subprocess.Popen[bytes]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "FAULTLINE_"))},
            "FAULTLINE_LOCAL": "1", "FAULTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'crash.db'}",
-           "FAULTLINE_SCHEDULER_INTERVAL": "0.2", "FAULTLINE_SCHEDULER_LEASE_SECONDS": "2",
+           "FAULTLINE_SCHEDULER_INTERVAL": "0.2", "FAULTLINE_SCHEDULER_LEASE_SECONDS": str(LEASE),
            "PYTHONPATH": str(ROOT), **({"FAULTLINE_TEST_CRASH_AT": crash_at} if crash_at else {})}
     return subprocess.Popen([sys.executable, "-m", "bot", "--port", str(port)], cwd=folder, env=env,
                             stdout=(folder / "bot.log").open("ab"), stderr=subprocess.STDOUT)
@@ -115,8 +118,8 @@ async def test_a_crash_in_the_confirm_path_loses_and_doubles_nothing(tmp_path: P
                 return bool(found) and found[0].channel_conversation_id is not None and \
                     reporter_cards(connector, found[0].reference) >= 1
 
-            assert await until(settled, 30), (tmp_path / "bot.log").read_text()[-3000:]
-            await asyncio.sleep(2.5)  # past the outbox lease: anything sent twice would be sent now
+            assert await until(settled, 45), (tmp_path / "bot.log").read_text()[-3000:]
+            await asyncio.sleep(LEASE + 0.5)  # past the outbox lease: anything sent twice would be sent now
             found = await store.open_tickets()
             async with db.read() as conn:
                 planned = (await conn.execute(select(func.count()).select_from(timers)
