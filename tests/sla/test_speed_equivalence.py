@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from sla import PolicyLibrary
 from sla.calendars import HolidaySource, Window, WorkingCalendar
+from sla.clock import TargetState, _timed_state
 from sla.deadlines import due_at
 from sla.model import Policy, TargetSpec
 
@@ -179,3 +180,13 @@ def test_due_times_of_working_hours_targets_match_the_walk(entry: tuple[Policy, 
     cal = policy.calendars[spec.calendar or ""]
     assert isinstance(cal, WorkingCalendar) and spec.duration is not None
     assert due_at(spec, policy, t) == ref_add(cal, t, spec.duration)
+
+
+def test_a_judged_target_state_is_an_ordinary_target_state() -> None:
+    """The clock's quick construction of a judged target sets every field the class declares."""
+    at, hour = datetime(2025, 11, 24, 9, tzinfo=UTC), timedelta(hours=1)
+    quick = _timed_state("restoration", "at_risk", at + hour, at, hour, hour * 0.8, ZERO, None)
+    plain = TargetState("restoration", "at_risk", due_at=at + hour, started_at=at, allowance=hour,
+                        consumed=hour * 0.8, paused_for=ZERO)
+    assert quick == plain and repr(quick) == repr(plain) and hash(quick) == hash(plain)
+    assert quick.remaining == 0.2 * hour and quick.percent == 80
