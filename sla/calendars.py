@@ -71,7 +71,7 @@ class ElapsedCalendar(_AlwaysRunning):
     name: str = "24x7"
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
-        return require_aware(start) + duration
+        return (start if start.tzinfo is UTC else require_aware(start)) + duration
 
     def measure(self, start: datetime, end: datetime) -> timedelta:
         return max(ZERO, require_aware(end) - require_aware(start))
