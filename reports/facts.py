@@ -8,8 +8,18 @@ from datetime import datetime, timedelta
 
 from reports.model import EXCLUDED_EVENT, ReportTicket
 
-# _history / _History: the clock's own reading of holds and restorations, reused so the report cannot diverge from it.
-from sla.clock import EVENT_KINDS, ClockState, TargetState, TicketEvent, _History, _history, clock_state, paused_time
+# ticket_history: the clock's own reading of holds and restorations, reused so the report cannot diverge from it.
+from sla.clock import (
+    EVENT_KINDS,
+    ClockState,
+    TargetState,
+    TicketEvent,
+    TicketHistory,
+    clock_state,
+    history_clock_state,
+    paused_time,
+    ticket_history,
+)
 from sla.deadlines import calendar_of, target_set
 from sla.errors import RequestError
 from sla.model import Policy
@@ -71,6 +81,16 @@ def _clock(ticket: ReportTicket, events: list[TicketEvent], at: datetime) -> Clo
         return None
 
 
+def _history_and_clock(ticket: ReportTicket, events: list[TicketEvent],
+                       at: datetime) -> tuple[TicketHistory, ClockState] | None:
+    """`_clock`, keeping the history the clock read (so it is read once)."""
+    try:
+        history = ticket_history(events, at)
+        return history, history_clock_state(ticket.policy, history, at)
+    except RequestError:  # as `_clock`
+        return None
+
+
 @functools.lru_cache(maxsize=64)
 def cadence_only(policy: Policy) -> Policy:
     """The policy with only its update cadence, so the clock judges each update without the other targets."""
@@ -109,7 +129,7 @@ def _update_outcome(final: TargetOutcome | None, late: int, longest: timedelta) 
     return TargetOutcome(status, max(longest, final.used))
 
 
-def _time_to_restore(ticket: ReportTicket, clock: ClockState, history: _History,
+def _time_to_restore(ticket: ReportTicket, clock: ClockState, history: TicketHistory,
                      done: datetime | None) -> tuple[timedelta, timedelta | None] | None:
     if done is None:
         return None
@@ -140,11 +160,11 @@ def ticket_facts(ticket: ReportTicket, as_of: datetime) -> TicketFacts:
     excluded = next(((e.data or {}).get("clause", "excluded") for e in ticket.events
                      if e.kind == EXCLUDED_EVENT and e.at <= as_of), None)
     counts = {kind: sum(e.kind == kind for e in events) for kind in ("reclassified", "reopened")}
-    clock = _clock(ticket, events, as_of)
-    if clock is None:
+    read = _history_and_clock(ticket, events, as_of)
+    if read is None:
         return TicketFacts(ticket, ticket.priority, {}, None, None, counts["reclassified"], counts["reopened"], 0,
                            excluded)
-    history = _history(events, as_of)
+    history, clock = read
     restored_at = history.completion("restoration")
     outcomes = {name: o for name, state in clock.targets.items() if (o := _outcome(state)) is not None}
     late, longest = _late_updates(ticket, events)

@@ -14,10 +14,10 @@ from sla.calendars import (
     WallClockCalendar,
     Window,
     WorkingCalendar,
-    check_holiday_source,
     whole_days_of,
 )
 from sla.errors import CalendarError
+from sla.holiday_source import check_holiday_source
 from sla.reader import Reader
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}

@@ -9,23 +9,25 @@ place each working day's window, so DST nights need no special case.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_pkg
-
 from sla.errors import CalendarError
+from sla.holiday_source import HolidaySource as HolidaySource  # re-exported: policies and tests name it here
+from sla.timeline import CHUNK_DAYS, DAY, EPOCH, MICROSECOND, US, Segment, Span, grown, to_us
 
 ZERO = timedelta(0)
+Due = TypeVar("Due", int, float)
 ONE_DAY = timedelta(days=1)
 SEARCH_LIMIT_DAYS = 3660
 """How far ahead a calendar looks for working time before it gives up (ten years)."""
-
-Segment = tuple[datetime, datetime]
+SEARCH_LIMIT = SEARCH_LIMIT_DAYS * DAY
+NEAR_LIMIT = (SEARCH_LIMIT_DAYS - 2) * DAY
+"""An addition reaching further than this is checked against the limit date by date."""
 
 
 class Calendar(Protocol):
@@ -69,7 +71,7 @@ class ElapsedCalendar(_AlwaysRunning):
     name: str = "24x7"
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
-        return require_aware(start) + duration
+        return (start if start.tzinfo is UTC else require_aware(start)) + duration
 
     def measure(self, start: datetime, end: datetime) -> timedelta:
         return max(ZERO, require_aware(end) - require_aware(start))
@@ -101,42 +103,6 @@ class Window:
     close_minute: int
 
 
-@dataclass(frozen=True)
-class HolidaySource:
-    """Public holidays from the ``holidays`` package, adjusted by the policy."""
-
-    country: str
-    subdiv: str | None = None
-    categories: tuple[str, ...] = ("public",)
-    exclude_names: frozenset[str] = frozenset()
-    annual_dates: tuple[tuple[int, int], ...] = ()
-    annual_name: str = "additional holiday"
-
-    def on(self, day: date) -> str | None:
-        """The holiday's name on ``day``, or None."""
-        name = _holiday_table(self.country, self.subdiv, self.categories, day.year).get(day)
-        if name is not None and name not in self.exclude_names:
-            return name
-        if (day.month, day.day) in self.annual_dates:
-            return self.annual_name
-        return None
-
-
-@functools.lru_cache(maxsize=512)
-def _holiday_table(
-    country: str, subdiv: str | None, categories: tuple[str, ...], year: int
-) -> dict[date, str]:
-    table = holidays_pkg.country_holidays(
-        country, subdiv=subdiv, years=year, categories=categories, language="en_US"
-    )
-    return {day: str(name) for day, name in table.items()}
-
-
-def check_holiday_source(country: str, subdiv: str | None, categories: tuple[str, ...]) -> None:
-    """Raise ValueError with the package's own words if the holiday source is unknown."""
-    holidays_pkg.country_holidays(country, subdiv=subdiv, years=2000, categories=categories)
-
-
 @dataclass(eq=False)
 class WorkingCalendar:
     """Working windows in a time zone, minus public holidays and announced closures."""
@@ -147,6 +113,7 @@ class WorkingCalendar:
     holidays: HolidaySource | None = None
     closures: frozenset[date] = frozenset()
     _segments: dict[int, tuple[Segment, ...]] = field(default_factory=dict, repr=False)
+    _span: Span | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not any(w.weekdays for w in self.windows):
@@ -200,58 +167,84 @@ class WorkingCalendar:
     def local_date(self, t: datetime) -> date:
         return require_aware(t).astimezone(self.tz).date()
 
-    # -- the four operations -----------------------------------------------------------
-    def _days_from(self, t: datetime) -> Iterable[tuple[Segment, ...]]:
-        """Each local date's segments, from the date of ``t`` on (windows close by midnight)."""
-        first = self.local_date(t).toordinal()
-        cache = self._segments
-        for ordinal in range(first, first + SEARCH_LIMIT_DAYS):
-            found = cache.get(ordinal)
-            yield found if found is not None else self.segments(date.fromordinal(ordinal))
-        raise CalendarError(f"calendar {self.name!r} has no working time within ten years of {t}")
+    # -- the four operations (arithmetic on a `Span` of seconds, see sla/timeline.py) -----
+    def _covering(self, t: float, later_days: int = 0) -> Span:
+        span = self._span = grown(self._span, self.tz, self.segments, t, later_days)
+        return span
+
+    def _span_for(self, t: float) -> Span:
+        span = self._span
+        return span if span is not None and span.lo <= t < span.safe_hi else self._covering(t)
 
     def is_open(self, t: datetime) -> bool:
-        u = require_aware(t)
-        return any(o <= u < c for o, c in self.segments(self.local_date(u)))
+        at = require_aware(t).timestamp()  # boundaries are whole seconds: a fraction cannot cross one
+        span = self._span_for(at)
+        i = bisect_right(span.closes, at)
+        return i < len(span.closes) and span.opens[i] <= at
 
     def next_open(self, t: datetime) -> datetime:
         return self.add(t, ZERO)
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The earliest instant at which ``duration`` of working time has passed."""
-        t = require_aware(start)
-        remaining = duration
-        for day in self._days_from(t):
-            for seg_open, seg_close in day:
-                if seg_close <= t:
-                    continue
-                available = seg_close - (seg_open if seg_open > t else t)
-                if remaining <= available:
-                    return seg_close - available + remaining
-                remaining -= available
-        raise AssertionError("unreachable: _days_from raises when it runs out")  # pragma: no cover
+        if start.tzinfo is not UTC:
+            start = require_aware(start)
+        if start.microsecond or duration.microseconds:
+            return self._add_exact(start, duration)
+        t = start.timestamp()
+        span = self._span
+        if span is None or not span.lo <= t < span.safe_hi:
+            span = self._covering(t)
+        due = span.add(t, duration.days * 86400 + duration.seconds)
+        if due is None or due - t > NEAR_LIMIT:
+            due = self._grow_until(t, start, lambda s: s.add(t, duration.days * 86400 + duration.seconds))
+        return datetime.fromtimestamp(due, UTC)
+
+    def _add_exact(self, start: datetime, duration: timedelta) -> datetime:
+        """`add` in integer microseconds, for instants or durations finer than a second."""
+        us, amount = to_us(start), duration // MICROSECOND
+        span = self._span_for(us // US)
+        due = span.add_us(us, amount)
+        if due is None or due - us > NEAR_LIMIT * US:
+            due = self._grow_until(us // US, start, lambda s: s.add_us(us, amount), US)
+        return EPOCH + timedelta(0, 0, due)
+
+    def _grow_until(self, t: float, start: datetime, attempt: Callable[[Span], Due | None], unit: int = 1) -> Due:
+        """Grow the span until ``attempt`` answers, up to ten years of dates after ``t``."""
+        span = self._span_for(t)
+        while (due := attempt(span)) is None and span.hi - t <= SEARCH_LIMIT:
+            span = self._covering(t, CHUNK_DAYS)
+        if due is None or span.segment_day(-(-due // unit)) >= span.ordinal(t) + SEARCH_LIMIT_DAYS:
+            raise CalendarError(f"calendar {self.name!r} has no working time within ten years of {start}")
+        return due
 
     def measure(self, start: datetime, end: datetime) -> timedelta:
         """Working time between two instants (zero if ``end`` is not after ``start``)."""
-        t, stop = require_aware(start), require_aware(end)
-        total = ZERO
-        if stop <= t:
-            return total
-        for day in self._days_from(t):
-            for seg_open, seg_close in day:
-                if seg_open >= stop:
-                    return total
-                if seg_close > t:
-                    total += min(seg_close, stop) - max(seg_open, t)
-        raise AssertionError("unreachable: _days_from raises when it runs out")  # pragma: no cover
+        a, b = require_aware(start), require_aware(end)
+        if b <= a:
+            return ZERO
+        t, stop = a.timestamp(), b.timestamp()
+        span = self._span
+        if span is None or not (span.lo <= t and stop < span.safe_hi):
+            self._covering(t)
+            span = self._covering(stop)
+        if a.microsecond or b.microsecond:
+            return timedelta(0, 0, span.position_us(to_us(b)) - span.position_us(to_us(a)))
+        return timedelta(0, span.position(stop) - span.position(t))
 
-    def working_days_from(self, day: date) -> Iterable[date]:
-        """Working dates from ``day`` (inclusive) onwards."""
-        for offset in range(SEARCH_LIMIT_DAYS):
-            candidate = day + timedelta(days=offset)
-            if self.is_working_day(candidate):
-                yield candidate
-        raise CalendarError(f"calendar {self.name!r} has no working day within ten years of {day}")
+    def close_after_working_days(self, t: datetime, n: int) -> datetime:
+        """The last closing instant of the n-th (n >= 1) working date after the local date of ``t``."""
+        at = require_aware(t).timestamp()
+        span = self._span_for(at)
+        day = span.ordinal(at)
+        k = span.nth_working_day_after(day, n)
+        while k < 0 and span.end <= day + 1 + SEARCH_LIMIT_DAYS:
+            span = self._covering(at, CHUNK_DAYS)
+            k = span.nth_working_day_after(day, n)
+        if k < 0 or span.work_days[k] >= day + 1 + SEARCH_LIMIT_DAYS:
+            raise CalendarError(f"calendar {self.name!r} has no working day within ten years of "
+                                f"{date.fromordinal(day + 1)}")
+        return datetime.fromtimestamp(span.day_closes[k], UTC)
 
     def close_of(self, day: date) -> datetime:
         """The last closing instant of a working date."""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from itertools import islice
+from datetime import UTC, datetime, timedelta
 
 from sla.calendars import Calendar, ElapsedCalendar, WorkingCalendar, require_aware
 from sla.errors import RequestError
@@ -69,7 +68,11 @@ def calendar_of(spec: TargetSpec, policy: Policy) -> Calendar:
 
 def due_at(spec: TargetSpec, policy: Policy, start: datetime) -> datetime:
     """The earliest instant at which the target's allowance, started at ``start``, is used up."""
-    return _RULES[spec.rule](spec, policy, require_aware(start))
+    if start.tzinfo is not UTC:
+        start = require_aware(start)
+    if spec.duration is not None and spec.rule == "duration":  # the common rule, without a dispatch
+        return policy.calendars[spec.calendar or ""].add(start, spec.duration)
+    return _RULES[spec.rule](spec, policy, start)
 
 
 def allowance(spec: TargetSpec, policy: Policy, start: datetime) -> timedelta:
@@ -90,21 +93,15 @@ def _working(spec: TargetSpec, policy: Policy) -> WorkingCalendar:
     return calendar
 
 
-def _nth_working_day_after(calendar: WorkingCalendar, day: date, n: int) -> date:
-    following = calendar.working_days_from(day + timedelta(days=1))
-    return next(islice(following, n - 1, None))
-
-
 def _after_report_day(spec: TargetSpec, policy: Policy, start: datetime) -> datetime:
     """CloudCTI MTTR: counted in whole working days from the day after the report."""
     calendar = _working(spec, policy)
     anchor = calendar.next_open(start) if spec.mode == "rolled_to_opening" else start
-    return calendar.close_of(_nth_working_day_after(calendar, calendar.local_date(anchor), spec.days))
+    return calendar.close_after_working_days(anchor, spec.days)
 
 
 def _close_of_working_day(spec: TargetSpec, policy: Policy, start: datetime) -> datetime:
-    calendar = _working(spec, policy)
-    return calendar.close_of(_nth_working_day_after(calendar, calendar.local_date(start), spec.days))
+    return _working(spec, policy).close_after_working_days(start, spec.days)
 
 
 def _calendar_days(spec: TargetSpec, policy: Policy, start: datetime) -> datetime:
