@@ -104,8 +104,11 @@ def test_change_an_answer_then_return_to_confirmation() -> None:
 def test_first_message_becomes_the_description() -> None:
     outcome = start("fault", ctx(), "our phones are down at the Leeds office")
     assert outcome.state is not None and outcome.state["answers"]["description"].startswith("our phones")
-    done = run(FULL[:-1], ctx())
-    assert done.state is not None
+    for text in FULL[:-1]:  # every question but the description
+        assert outcome.state is not None, said(outcome)
+        outcome = step(outcome.state, Turn(text), ctx())
+    assert outcome.state is not None and outcome.state["step"] == "confirm", said(outcome)  # not asked again
+    assert "our phones are down at the Leeds office" in said(outcome)
 
 
 def test_a_question_is_a_help_request_with_its_own_targets() -> None:

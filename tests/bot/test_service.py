@@ -142,6 +142,7 @@ async def test_not_json_is_a_400(faultline: Running) -> None:
         assert r.status == 400
 
 
+@pytest.mark.expect_turn_failure  # the connector fails for good on purpose
 async def test_an_unhandled_error_is_logged_with_a_reference_and_the_user_told_politely(
         faultline: Running, caplog: pytest.LogCaptureFixture) -> None:
     faultline.connector.fail_with = [500]  # the first reply fails for good (500 is not retried)
