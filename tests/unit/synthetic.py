@@ -5,27 +5,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sla.calendars import ElapsedCalendar
+from sla.calendars import ElapsedCalendar, Window, WorkingCalendar
 from sla.model import Policy, Priority, Rule, TargetSpec
 
 T0 = datetime(2025, 11, 24, 10, 0, tzinfo=UTC)
 PRIORITIES = ("P1", "P2", "P3")
 
 
+OFFICE = WorkingCalendar("office", ZoneInfo("UTC"), (Window(frozenset(range(5)), 9 * 60, 17 * 60),))
+"""Monday to Friday, 09:00–17:00 UTC, no holidays."""
+
+
 def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def target(key: str, minutes: float, **options: Any) -> TargetSpec:
+def target(key: str, minutes: float, calendar: str = "24x7", **options: Any) -> TargetSpec:
     return TargetSpec(key=key, rule="duration", quote=f"{key} in {minutes} minutes", seed=f"{key}-seed",
-                      calendar="24x7", duration=timedelta(minutes=minutes), **options)
+                      calendar=calendar, duration=timedelta(minutes=minutes), **options)
 
 
 def policy(target_sets: Mapping[str, Mapping[str, TargetSpec]] | None = None, rules: tuple[Rule, ...] = (),
            priorities: tuple[str, ...] = PRIORITIES) -> Policy:
     return Policy(id="synthetic", name="Synthetic", version="1", source="built in the test",
-                  calendars={"24x7": ElapsedCalendar()},
+                  calendars={"24x7": ElapsedCalendar(), "office": OFFICE},
                   priorities=tuple(Priority(p, f"Priority {p}", f"{p} definition", f"{p}-seed") for p in priorities),
                   target_sets=target_sets or {}, rules=rules, readings_available={})
 
@@ -44,3 +49,12 @@ CLOCKS = policy({
                   target("restoration", 960, breach_grace=timedelta(minutes=5)),
                   target("resolution", 1920, channels=frozenset({"phone"}))),
 })
+
+# Response and updates round the clock; restoration and resolution in office hours.
+OFFICE_HOURS = policy({
+    "P1": targets(target("first_response", 30, strict=True), target("update", 60),
+                  target("restoration", 240, "office"), target("resolution", 480, "office")),
+})
+# No priorities: a help request has its own targets, anything else the plan's.
+UNPRIORITISED = policy({"help_request": targets(target("resolution", 120)),
+                        "unprioritised": targets(target("resolution", 60))}, priorities=())

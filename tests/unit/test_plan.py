@@ -21,7 +21,7 @@ from bot.reminders.plan import (
     still_needed,
 )
 from sla.clock import ClockState, TargetState, TicketEvent
-from tests.unit.synthetic import CLOCKS, T0, at
+from tests.unit.synthetic import CLOCKS, OFFICE_HOURS, T0, UNPRIORITISED, at
 
 DUE = at(60)
 HALF_HOUR = at(30)
@@ -110,7 +110,9 @@ def test_a_p2_has_no_p1_alert_and_a_long_cadence_gets_the_long_lead() -> None:
 def test_nothing_is_planned_for_a_resolved_ticket_or_a_met_target() -> None:
     events = [TicketEvent("opened", T0, priority="P2"), TicketEvent("acknowledged", at(5))]
     assert plan(CLOCKS, events, at(10), "resolved") == []
-    assert not [t for t in plan(CLOCKS, events, at(10), "open") if t.target == "first_response"]
+    planned = plan(CLOCKS, events, at(10), "open")
+    assert not [t for t in planned if t.target == "first_response"]
+    assert {t.target for t in planned} == {"first_update", "restoration", "resolution"}  # the others still run
 
 
 def test_past_three_quarters_the_at_risk_escalation_is_due_now() -> None:
@@ -150,3 +152,30 @@ def test_short_cadences_get_a_short_lead(cadence: timedelta, lead: timedelta) ->
 def test_a_timer_key_is_stable_and_names_its_due_point() -> None:
     timer = PlannedTimer(BREACHED, "restoration", at(240), at(240))
     assert timer.key(42) == "42:escalate_breached:restoration:2025-11-24T14:00:00+00:00"
+
+
+def test_timers_are_computed_on_each_targets_own_calendar() -> None:
+    """Opened Monday 15:00: restoration (4 office hours) is due Tuesday 11:00, at 75 % on Tuesday at 10:00."""
+    monday_3pm = at(5 * 60)
+    timers = kinds(plan(OFFICE_HOURS, [TicketEvent("opened", monday_3pm, priority="P1")], monday_3pm, "open"))
+    tuesday = T0 + timedelta(days=1)
+    assert (BREACHED, "restoration", tuesday + timedelta(hours=1), tuesday + timedelta(hours=1)) in timers
+    assert (AT_RISK_75, "restoration", tuesday + timedelta(hours=1), tuesday) in timers
+    assert (AT_RISK_75, "first_response", at(5 * 60 + 30), at(5 * 60 + 22.5)) in timers
+
+
+def test_a_clock_stopped_at_exactly_three_quarters_is_at_risk_now_not_at_the_next_opening() -> None:
+    """Opened Monday 14:00; at 17:00 three of its four office hours are used, and the office closes."""
+    opened = at(4 * 60)
+    evening = at(8 * 60)  # Monday 18:00, closed
+    timers = kinds(plan(OFFICE_HOURS, [TicketEvent("opened", opened, priority="P1")], evening, "open"))
+    due = T0 + timedelta(days=1)  # Tuesday 10:00
+    assert (AT_RISK_75, "restoration", due, evening) in timers
+
+
+def test_a_policy_without_priorities_plans_from_the_categorys_targets_and_alerts_nobody() -> None:
+    help_request = [TicketEvent("opened", T0, category="help_request")]
+    assert kinds(plan(UNPRIORITISED, help_request, T0, "open")) == {
+        (BREACHED, "resolution", at(120), at(120)), (AT_RISK_75, "resolution", at(120), at(90))}
+    other = [TicketEvent("opened", T0, category="incident")]
+    assert (BREACHED, "resolution", at(60), at(60)) in kinds(plan(UNPRIORITISED, other, T0, "open"))
