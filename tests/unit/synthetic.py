@@ -47,7 +47,7 @@ CLOCKS = policy({
                   target("resolution", 960)),
     "P3": targets(target("first_response", 120), target("update", 240, pausable=False),
                   target("restoration", 960, breach_grace=timedelta(minutes=5)),
-                  target("resolution", 1920, channels=frozenset({"phone"}))),
+                  target("resolution", 1920, channels=frozenset({"phone", "email"}))),
 })
 
 # Response and updates round the clock; restoration and resolution in office hours.
@@ -56,5 +56,19 @@ OFFICE_HOURS = policy({
                   target("restoration", 240, "office"), target("resolution", 480, "office")),
 })
 # No priorities: a help request has its own targets, anything else the plan's.
-UNPRIORITISED = policy({"help_request": targets(target("resolution", 120)),
+UNPRIORITISED = policy({"help_request": targets(target("resolution", 120, "office")),
                         "unprioritised": targets(target("resolution", 60))}, priorities=())
+
+# Clocks that start later: on an on-site decision, or at the next opening for e-mail reports.
+STARTS_LATER = policy({
+    "P1": targets(target("update", 60, start="onsite_determined_at"),
+                  target("restoration", 240, start="onsite_determined_at")),
+    "P2": targets(target("update", 60, defer_channels=frozenset({"email"}), defer_calendar="office"),
+                  target("restoration", 240, channels=frozenset({"chat"})), target("courtesy_call", 30)),
+})
+# P2 has no restoration target (the contract says none); P1 has four hours.
+NO_P2_RESTORATION = policy({
+    "P1": targets(target("restoration", 240)),
+    "P2": {"restoration": TargetSpec(key="restoration", rule="none", quote="none", seed="s",
+                                     reason="P2 has no restoration target")},
+})

@@ -174,8 +174,10 @@ def test_a_clock_stopped_at_exactly_three_quarters_is_at_risk_now_not_at_the_nex
 
 
 def test_a_policy_without_priorities_plans_from_the_categorys_targets_and_alerts_nobody() -> None:
-    help_request = [TicketEvent("opened", T0, category="help_request")]
-    assert kinds(plan(UNPRIORITISED, help_request, T0, "open")) == {
-        (BREACHED, "resolution", at(120), at(120)), (AT_RISK_75, "resolution", at(120), at(90))}
+    monday_4pm, tuesday = at(6 * 60), T0 + timedelta(days=1)  # two office hours: one on Monday, one on Tuesday
+    help_request = [TicketEvent("opened", monday_4pm, category="help_request")]
+    assert kinds(plan(UNPRIORITISED, help_request, monday_4pm, "open")) == {
+        (BREACHED, "resolution", tuesday, tuesday),
+        (AT_RISK_75, "resolution", tuesday, tuesday - timedelta(minutes=30))}
     other = [TicketEvent("opened", T0, category="incident")]
     assert (BREACHED, "resolution", at(60), at(60)) in kinds(plan(UNPRIORITISED, other, T0, "open"))
