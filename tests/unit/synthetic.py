@@ -63,7 +63,8 @@ UNPRIORITISED = policy({"help_request": targets(target("resolution", 120, "offic
 STARTS_LATER = policy({
     "P1": targets(target("update", 60, start="onsite_determined_at"),
                   target("restoration", 240, start="onsite_determined_at")),
-    "P2": targets(target("update", 60, defer_channels=frozenset({"email"}), defer_calendar="office"),
+    "P2": targets(target("update", 60, defer_channels=frozenset({"email"}), defer_calendar="office",
+                         channels=frozenset({"chat", "email"})),
                   target("restoration", 240, channels=frozenset({"chat"})), target("courtesy_call", 30)),
 })
 # P2 has no restoration target (the contract says none); P1 has four hours.

@@ -190,3 +190,11 @@ def test_an_unprioritised_rule_ranks_below_every_priority_of_its_category() -> N
     p3 = rule("p3", "incident", "P3")
     assert classify(policy(rules=(plain, p3)), F()).rules == (match(p3),)
     assert classify(policy(rules=(plain,)), F()).priority is None
+
+
+def test_a_plan_without_priorities_is_not_overruled_by_the_fallback() -> None:
+    plan_rule = rule("no-scheme", "no_priority_scheme", None, ("impact", "eq", "down"))
+    rules = policy(rules=(plan_rule, FALLBACK))
+    got = classify(rules, F(impact="down"))
+    assert (got.category, got.priority, got.rules) == ("no_priority_scheme", None, (match(plan_rule),))
+    assert classify(rules, F(impact="degraded")).rules == (match(FALLBACK),)
