@@ -20,7 +20,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config, Customer, load_config
 from bot.connector import Connector, ConnectorError, graph_token_provider, token_provider
 from bot.edge.inbound import Malformed, parse_activity, refusal_invoke
-from bot.edge.redelivery import claim_activity, finish_activity
+from bot.redelivery import claim_activity, finish_activity
 from bot.edge.wire import Activity as WireActivity
 from bot.handler import FaultlineBot, activity_summary
 from bot.logs import correlated, stamp_correlation_ids

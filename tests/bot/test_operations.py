@@ -62,6 +62,7 @@ async def test_metrics_in_prometheus_format(faultline: Running) -> None:
     assert value(body, "faultline_sends_total", outcome="ok") >= 9
 
 
+@pytest.mark.expect_turn_failure  # the connector fails for good on purpose
 async def test_retries_and_errors_are_counted(faultline: Running) -> None:
     faultline.connector.fail_with = [429, 500]  # one throttled attempt, then a permanent error
     await faultline.say("our phones are down")

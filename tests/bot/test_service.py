@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.app import REFUSAL
 from bot.settings import Settings, SettingsError, settings_from_env
 from bot.store.db import Database, head_revision
 from bot.store.schema import conversation_refs, dialog_state, processed_activities
@@ -69,9 +70,11 @@ async def _rows(db: Database, table: object) -> int:
 
 
 async def test_an_unknown_tenant_is_refused_politely_and_nothing_is_stored(faultline: Running) -> None:
-    status = await faultline.say("our phones are down", tenant="99999999-9999-9999-9999-999999999999")
-    assert status == 200
-    assert "isn't set up with the fault desk" in faultline.connector.texts()
+    body = activity(service_url=faultline.service_url, text="our phones are down", activity_id="stranger-1",
+                    tenant="99999999-9999-9999-9999-999999999999")
+    assert (await faultline.post(body)).status == 200
+    assert [(m["text"], m["replyToId"], m["conversation"]["id"]) for m in faultline.connector.messages()] == [
+        (REFUSAL, "stranger-1", "a:personal-1")]  # one reply, to that message, and nothing else
     for table in (conversation_refs, dialog_state, processed_activities):
         assert await _rows(faultline.db, table) == 0
 
@@ -144,6 +147,7 @@ async def test_not_json_is_a_400(faultline: Running) -> None:
         assert r.status == 400
 
 
+@pytest.mark.expect_turn_failure  # the connector fails for good on purpose
 async def test_an_unhandled_error_is_logged_with_a_reference_and_the_user_told_politely(
         faultline: Running, caplog: pytest.LogCaptureFixture) -> None:
     faultline.connector.fail_with = [500]  # the first reply fails for good (500 is not retried)
@@ -231,7 +235,9 @@ async def test_local_mode_serves_the_emulator_which_sends_no_tenant(faultline: R
     body["channelData"] = {}
     del body["conversation"]["tenantId"]
     assert (await faultline.post(body)).status == 200
-    assert "Sorry to hear that" in faultline.connector.texts()
+    replies = faultline.connector.messages("a:personal-1")
+    assert replies and replies[0]["text"].startswith("Sorry to hear that. I'll take the details the contract needs")
+    assert replies[-1]["text"].startswith("When did the problem start")
 
 
 def test_the_service_refuses_to_start_without_an_identity_and_says_what_to_set() -> None:
