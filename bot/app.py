@@ -20,10 +20,10 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config, Customer, load_config
 from bot.connector import Connector, ConnectorError, graph_token_provider, token_provider
 from bot.edge.inbound import Malformed, parse_activity, refusal_invoke
-from bot.redelivery import claim_activity, finish_activity
 from bot.edge.wire import Activity as WireActivity
 from bot.handler import FaultlineBot, activity_summary
 from bot.logs import correlated, stamp_correlation_ids
+from bot.redelivery import claim_activity, finish_activity
 from bot.reminders.people import GraphManagers, NoGraph
 from bot.reminders.plan import ReminderSettings
 from bot.reminders.scheduler import Scheduler
