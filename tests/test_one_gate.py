@@ -7,8 +7,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FINDERS = {"get", "by_reference", "by_channel_thread", "open_tickets"}
-GATE_AND_MACHINERY = {"bot/ticket_gate.py", "bot/store", "bot/reminders"}
-"""The gate itself, the store, and the scheduler (which acts for the clock, never for a person)."""
+GATE_AND_MACHINERY = {"bot/ticket_gate.py", "bot/store", "bot/reminders", "bot/outbound.py"}
+"""The gate itself, the store, the scheduler (which acts for the clock, never for a person) and the outbox's
+operations (which draw a queued card when it is sent, for the recipient chosen when it was queued)."""
 
 
 def ticket_finds(path: Path) -> list[int]:

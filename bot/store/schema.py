@@ -30,6 +30,11 @@ WIRE_ID = MAX_ID
 USER_ID = MAX_ID
 """Who did something: an Entra object id, or the Teams id when the channel sends none."""
 URL = MAX_URL
+RECIPIENT = WIRE_ID + 64
+"""An outbox recipient: "conversation:" or "user:" and an id."""
+OUTBOX_KEY = 640
+"""An outbox idempotency key: a timer's key or "ticket:{id}:v{version}:{kind}", then ":" and the recipient (at most
+about 600 characters); under PostgreSQL's b-tree limit like STATE_KEY."""
 STATE_KEY = 640
 """Dialog-state keys: "{channelId}/conversations/{conversation id}" (at most 591) and room to spare; 640 characters
 of up to 4 bytes stay under PostgreSQL's 2,704-byte limit for a b-tree key."""
@@ -183,11 +188,11 @@ timers = Table(
 outbox = Table(
     "outbox", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(400), nullable=False, unique=True),
+    Column("key", String(OUTBOX_KEY), nullable=False, unique=True),
     Column("ticket_id", Integer, ForeignKey("tickets.id"), index=True),
     Column("timer_id", Integer),
     Column("purpose", String(40), nullable=False),
-    Column("recipient", String(WIRE_ID), nullable=False),
+    Column("recipient", String(RECIPIENT), nullable=False),
     Column("tenant_id", String(64)),
     Column("payload", JSON, nullable=False),
     Column("status", String(16), nullable=False),

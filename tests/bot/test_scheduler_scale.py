@@ -167,11 +167,14 @@ async def test_managers_come_from_graph_when_the_configuration_names_none() -> N
     bare = replace(MAINTEL, escalation=Escalation())  # the customer file names no managers
     async with aiohttp.ClientSession() as session:
         managers = GraphManagers(session, Token(), str(server.make_url("/")))
-        ticket = await _ticket_assigned_to("eng-1")
-        assert await contacts("team_lead", bare, ticket, managers) == ["manager-of-eng-1"]
-        assert await contacts("manager", bare, ticket, managers) == ["manager-of-manager-of-eng-1"]
-        assert await contacts("team_lead", bare, ticket, managers) == ["manager-of-eng-1"]
-    assert asked == ["eng-1", "manager-of-eng-1"]  # the second team-lead lookup came from the cache
+        engineer = min(MAINTEL.engineers)  # an assignee who may still see the customer's tickets
+        ticket = await _ticket_assigned_to(engineer)
+        assert await contacts("team_lead", bare, ticket, managers) == [f"manager-of-{engineer}"]
+        assert await contacts("manager", bare, ticket, managers) == [f"manager-of-manager-of-{engineer}"]
+        assert await contacts("team_lead", bare, ticket, managers) == [f"manager-of-{engineer}"]
+        dropped = await _ticket_assigned_to("someone-no-longer-on-the-customer")
+        assert await contacts("team_lead", bare, dropped, managers) == []  # nobody is asked about them
+    assert asked == [engineer, f"manager-of-{engineer}"]  # the second team-lead lookup came from the cache
     await server.close()
 
 

@@ -1,4 +1,4 @@
-"""Column sizes follow the platform's limits: display names 256, Teams ids 512, dialog-state keys 640.
+"""Column sizes follow the platform's limits: display names 256, Teams ids 512, dialog-state and outbox keys 640.
 
 Widening a varchar is a catalogue change on PostgreSQL (no table rewrite). SQLite ignores the lengths; batch mode
 copies each table there, with foreign keys off for the migration (see `Database.migrate`).
@@ -31,7 +31,7 @@ WIDER: dict[str, list[tuple[str, int, int, bool]]] = {
     "dialog_state": [("key", 400, STATE_KEY, False)],
     "processed_activities": [("activity_id", 300, ID, False), ("conversation_id", 300, ID, True)],
     "users": [("mri", 200, ID, False), ("name", 200, NAME, True)],
-    "outbox": [("recipient", 300, ID, False)],
+    "outbox": [("recipient", 300, ID + 64, False), ("key", 400, 640, False)],
 }
 
 
