@@ -248,16 +248,21 @@ class FaultlineBot:
             await self._open(context, outcome.submission, report_key)
             return
         if outcome.state is None:
-            await self.intake_state.delete(context)
+            await self._forget_report(context)
         else:  # the report's idempotency key, from its first turn to the ticket it opens
             outcome.state.setdefault(REPORT_KEY, uuid.uuid4().hex)
             await self.intake_state.set(context, outcome.state)
         for reply in outcome.replies:
             await context.send_activity(card_message(reply.card, reply.text) if reply.card else reply.text)
 
+    async def _forget_report(self, context: TurnContext) -> None:
+        """Drop the report in progress, if there is one (botbuilder's delete raises on a property never set)."""
+        if await self.intake_state.get(context, None) is not None:
+            await self.intake_state.delete(context)
+
     async def _open(self, context: TurnContext, submission: intake.Submission, report_key: str | None) -> None:
         """Open the ticket and clear the report in one transaction (the state write checks its e_tag there)."""
-        await self.intake_state.delete(context)
+        await self._forget_report(context)
         state = self.s.state
         document, storage_key = dict(state.get_cached_state(context).state), state.get_storage_key(context)
         key = report_key or f"state-{document.get('e_tag') or uuid.uuid4().hex}"  # a report begun before keys
