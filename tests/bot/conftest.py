@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,11 +53,14 @@ async def start_faultline(settings: Settings, db: Database, connector: FakeConne
     return server, str(server.make_url("/"))
 
 
-@pytest.fixture
-async def faultline(tmp_path: Path) -> AsyncIterator[Running]:
-    connector = FakeConnector()
+@asynccontextmanager
+async def desk_on(kind: str, tmp_path: Path, connector: FakeConnector) -> AsyncIterator[Running]:
+    """Faultline in local mode over ``connector``, on SQLite or PostgreSQL (which skips without
+    FAULTLINE_TEST_DATABASE_URL), with a steppable clock; everything is stopped and dropped afterwards."""
+    from tests.conftest import drop_schema, make_database
+
+    db, schema = await make_database(kind, tmp_path)
     service_url = await connector.start()
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     clock = SteppableClock(START)
     server, url = await start_faultline(Settings(local=True, scheduler_interval=0), db, connector, service_url,
                                         clock)
@@ -65,3 +69,11 @@ async def faultline(tmp_path: Path) -> AsyncIterator[Running]:
     await server.close()
     await db.close()
     await connector.stop()
+    if schema:
+        await drop_schema(schema)
+
+
+@pytest.fixture
+async def faultline(tmp_path: Path) -> AsyncIterator[Running]:
+    async with desk_on("sqlite", tmp_path, FakeConnector()) as running:
+        yield running

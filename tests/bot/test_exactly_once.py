@@ -11,20 +11,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 
 from adaptive_cards import verbs
 from bot.app import SERVICES
 from bot.reminders.scheduler import Scheduler
-from bot.settings import Settings
 from bot.store.conversations import DONE, TURN_ACTIVITY, ConversationStore, DatabaseStorage, TurnMark
 from bot.store.tickets import Ticket, TicketStore
-from tests.bot.conftest import START, Running, start_faultline
-from tests.bot.fakes import FakeConnector, Recorded, SteppableClock, activity
+from tests.bot.conftest import START, Running, desk_on
+from tests.bot.fakes import FakeConnector, Recorded, activity
 from tests.bot.test_ticket_actions import ENGINEER_B, P1_REPORT, invoke, open_ticket
-from tests.conftest import drop_schema, make_database
 
 ANSWERS = P1_REPORT[:-1]  # everything up to the confirm
 REPORTER_CHAT = "a:personal-1"
@@ -59,19 +56,8 @@ class FlakyConnector(FakeConnector):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def desk(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
-    db, schema = await make_database(request.param, tmp_path)
-    connector = FlakyConnector()
-    service_url = await connector.start()
-    clock = SteppableClock(START)
-    server, url = await start_faultline(Settings(local=True, scheduler_interval=0), db, connector, service_url,
-                                        clock)
-    async with aiohttp.ClientSession() as session:
-        yield Running(url, connector, service_url, clock, db, session, server)
-    await server.close()
-    await db.close()
-    await connector.stop()
-    if schema:
-        await drop_schema(schema)
+    async with desk_on(request.param, tmp_path, FlakyConnector()) as running:
+        yield running
 
 
 def failing(desk: Running) -> dict[str, int]:
