@@ -64,10 +64,10 @@ class KeySource:
     async def _refresh(self) -> None:
         async with self._lock:
             try:
-                async with self.session.get(self.metadata_url) as response:
+                async with self.session.get(self.metadata_url, raise_for_status=True) as response:
                     metadata = await response.json(content_type=None)
-                async with self.session.get(metadata["jwks_uri"]) as response:
-                    jwks = await response.json(content_type=None)
+                async with self.session.get(metadata["jwks_uri"], raise_for_status=True) as response:
+                    jwks = await response.json(content_type=None)  # an error status never replaces good keys
                 keys = _signing_keys(jwks)
             except (TimeoutError, aiohttp.ClientError, KeyError, TypeError, ValueError, RecursionError) as exc:
                 if self._cached is None:

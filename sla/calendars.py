@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sla.errors import CalendarError
 from sla.holiday_source import HolidaySource as HolidaySource  # re-exported: policies and tests name it here
+from sla.holiday_source import check_holiday_source as check_holiday_source
 from sla.timeline import CHUNK_DAYS, DAY, EPOCH, MICROSECOND, US, Segment, Span, grown, to_us
 
 ZERO = timedelta(0)

@@ -125,7 +125,8 @@ async def test_a_channel_token_is_accepted_and_its_claims_returned(world: World)
     assert (claims["iss"], claims["aud"], claims["serviceurl"]) == (CHANNEL_ISSUER, APP_ID, SERVICE_URL)
     no_slash = {**ACTIVITY, "serviceUrl": SERVICE_URL.rstrip("/")}
     assert (await world.check(token(CHANNEL_KEY, "chan-1"), no_slash))["aud"] == APP_ID
-    assert (await world.check(token(CHANNEL_KEY, "chan-1", serviceurl=None)))["aud"] == APP_ID
+    assert await world.refused(token(CHANNEL_KEY, "chan-1", serviceurl=None)) == \
+        "channel token without a serviceurl claim"  # the connector spec requires it present and equal
 
 
 async def test_a_key_not_endorsed_for_the_channel_is_refused(world: World) -> None:
@@ -141,7 +142,7 @@ async def test_a_token_for_another_service_url_is_refused(world: World) -> None:
     other = {**ACTIVITY, "serviceUrl": "https://attacker.example/"}
     assert await world.refused(token(CHANNEL_KEY, "chan-1"), other) == "token's serviceurl does not match the activity"
     camel = token(CHANNEL_KEY, "chan-1", serviceurl=None, serviceUrl="https://attacker.example/")
-    assert await world.refused(camel) == "token's serviceurl does not match the activity"
+    assert await world.refused(camel) == "channel token without a serviceurl claim"
 
 
 @pytest.mark.parametrize(("claims", "error"), [
@@ -178,7 +179,7 @@ async def test_keys_are_fetched_once_and_an_unknown_key_id_does_not_refetch_with
     assert world.channel.hits == ["metadata", "keys"]
 
 
-@pytest.mark.parametrize(("broken", "error"), [("metadata", "signing keys unavailable: JSONDecodeError"),
+@pytest.mark.parametrize(("broken", "error"), [("metadata", "signing keys unavailable: ClientResponseError"),
                                                ("jwks_uri", "signing keys unavailable: KeyError"),
                                                ("keys", "signing keys unavailable: JSONDecodeError")])
 async def test_a_failed_key_fetch_refuses_the_token(world: World, broken: str, error: str) -> None:
@@ -209,8 +210,6 @@ async def test_an_unknown_key_id_refetches_after_five_minutes(world: World) -> N
     assert world.channel.hits == ["metadata", "keys", "metadata", "keys"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: KeySource ignores the HTTP status, so a refresh answered with an "
-                   "error status and a JSON body replaces good keys with none")
 async def test_a_refresh_answered_with_an_error_status_keeps_the_keys_already_held(world: World) -> None:
     await world.check(token(CHANNEL_KEY, "chan-1"))
     age_keys(world.auth.channel_keys, 25 * 3600)
@@ -252,7 +251,7 @@ def test_the_trusted_emulator_issuers() -> None:
 async def test_another_tenants_issuer_is_untrusted(world: World) -> None:
     stranger = "https://sts.windows.net/12345678-0000-0000-0000-000000000000/"
     assert await world.refused(emulator_token(iss=stranger)) == "token from an untrusted issuer"
-    assert await world.refused(token(CHANNEL_KEY, "chan-1", iss=None)) == "token from an untrusted issuer"
+    assert await world.refused(token(CHANNEL_KEY, "chan-1", iss=None)) == "malformed token: kid and iss must be strings"
 
 
 # -- the header ----------------------------------------------------------------------------------------
