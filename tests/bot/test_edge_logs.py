@@ -39,6 +39,7 @@ def json_lines() -> Iterator[io.StringIO]:
     root.removeHandler(handler)
 
 
+@pytest.mark.expect_turn_failure  # a trigger makes the database refuse the write: the turn fails on purpose
 @pytest.mark.parametrize("table", ["dialog_state", "users"])
 async def test_a_database_error_logs_neither_the_users_text_nor_name(
         running: Running, json_lines: io.StringIO, table: str) -> None:
