@@ -236,7 +236,7 @@ async def test_local_mode_serves_the_emulator_which_sends_no_tenant(faultline: R
     del body["conversation"]["tenantId"]
     assert (await faultline.post(body)).status == 200
     replies = faultline.connector.messages("a:personal-1")
-    assert replies and replies[0]["text"].startswith("Sorry to hear that. I'll take the details the contract needs")
+    assert replies and replies[0]["text"].startswith("Sorry to hear that. I'll take what the contract needs")
     assert replies[-1]["text"].startswith("When did the problem start")
 
 
