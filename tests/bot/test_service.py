@@ -237,7 +237,7 @@ async def test_local_mode_serves_the_emulator_which_sends_no_tenant(faultline: R
     assert (await faultline.post(body)).status == 200
     replies = faultline.connector.messages("a:personal-1")
     assert replies and replies[0]["text"].startswith("Sorry to hear that. I'll take what the contract needs")
-    assert replies[-1]["text"].startswith("When did the problem start")
+    assert "When did the problem start?" in replies[-1]["text"]  # the first message was read: the next question
 
 
 def test_the_service_refuses_to_start_without_an_identity_and_says_what_to_set() -> None:
