@@ -29,7 +29,7 @@ class Playground:
     workdir: Path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's sync loop must stop before any later async test runs
 def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Playground]:
     missing = harness.missing_prerequisites()
     if missing:
