@@ -1,11 +1,18 @@
 """Intake turns per second and turn latency at N concurrent reporters, against botbuilder's echo bot.
 
 Starts, each in its own process on loopback: the fake Bot Connector, Faultline (local mode, SQLite in a
-temporary folder) and the echo bot (CloudAdapter). N reporters then run a full text intake each (report,
-seven answers, confirm), and the same N run as many turns against the echo bot.
+temporary folder) and the echo bot (CloudAdapter). N reporters then run a full text intake each: a report
+typed in one sentence, then an answer to whatever the bot asks (the question is read back from the fake
+connector and recognised by its words, see ANSWERS), then "confirm" once the summary comes. The same N then send
+as many turns against the echo bot (the texts one such report took).
+
+--tree PATH runs Faultline from another checkout (for example an older commit exported with git archive) with
+this folder's bench tools. A tree without dialogs/extract.py has the old intake, which asks every question in a
+fixed order; --script auto (the default) then sends the old fixed answers (OLD_SCRIPT) instead.
 
 Run: scripts/setup bench && .venv/bin/python bench/intake_bench.py [--reporters 50] [--rounds 3]
      .venv/bin/python bench/intake_bench.py --confirm [--reporters 60]   (the confirm turn alone: p50 / p99)
+     .venv/bin/python bench/intake_bench.py --tree /tmp/oldmain           (the old code, old answers)
 Prints figures only.
 """
 
@@ -29,8 +36,45 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 TENANT = "00000000-0000-0000-0000-000000000001"  # the demo Maintel customer
-SCRIPT = ["our phones are down", "10 minutes ago", "1, 2", "60%", "1 of 3", "no", "no",
-          "Callers hear a busy tone on the main number", "confirm"]
+REPORT = "since 9:40 nobody at the Leeds office can make outbound calls, the other two sites are fine"
+# The question's words (lower case, first match wins) → the answer; what the summary says → "confirm".
+SUMMARY_WORDS = "reply “confirm” to open the ticket"
+ANSWERS: list[tuple[tuple[str, ...], str]] = [
+    (("what's wrong", "in your own words"), REPORT),
+    (("when did the problem start",), "10 minutes ago"),
+    (("which services",), "1"),
+    (("down (it can't be used", "“at risk”"), "down"),
+    (("how many users",), "all"),
+    (("how many sites",), "1 of 3"),
+    (("mission-critical",), "no"),
+    (("workaround",), "no"),
+    (("how bad is the sound",), "no"),
+    (("round-trip",), "not sure"),
+    (("call channels",), "not sure"),
+    (("happened before",), "no"),
+    (("e-mails",), "not sure"),
+    (("times a day",), "not sure"),
+    (("backup path",), "no"),
+    (("who supplied the equipment",), "provider"),
+]
+MAX_TURNS = 20  # a report that has not reached its summary by then counts as failed
+# The old intake (before dialogs/extract.py) asked every question in this order.
+OLD_SCRIPT = ["our phones are down", "10 minutes ago", "1, 2", "60%", "1 of 3", "no", "no",
+              "Callers hear a busy tone on the main number", "confirm"]
+
+
+def answer(replies: list[dict[str, Any]]) -> str | None:
+    """The next message for what the bot just said: "confirm" at the summary, else the question's answer."""
+    said = " ".join(str(reply.get("text", "")) for reply in replies).lower()
+    if SUMMARY_WORDS in said:
+        return "confirm"
+    # The last question asked is the one to answer (a turn may first acknowledge, then ask).
+    for reply in reversed(replies):
+        text = str(reply.get("text", "")).lower()
+        for words, reply_text in ANSWERS:
+            if any(word in text for word in words):
+                return reply_text
+    return None
 
 
 def free_port() -> int:
@@ -39,8 +83,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(args: Sequence[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **(env or {})},
+def start(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, *args], cwd=cwd, env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -56,32 +100,75 @@ async def wait_alive(session: aiohttp.ClientSession, url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+def conversation_id(n: int) -> str:
+    return f"a:bench-{n}"
+
+
 def activity(n: int, turn: int, text: str, service_url: str) -> dict[str, Any]:
     user = f"00000000-0000-0000-0000-{n:012d}"
     return {"type": "message", "id": f"bench-{n}-{turn}-{time.monotonic_ns()}", "channelId": "msteams",
             "serviceUrl": service_url, "text": text, "localTimezone": "Europe/London",
             "from": {"id": f"29:{user}", "name": f"Reporter {n}", "aadObjectId": user},
             "recipient": {"id": "28:bot", "name": "Bot"},
-            "conversation": {"id": f"a:bench-{n}", "conversationType": "personal", "tenantId": TENANT},
+            "conversation": {"id": conversation_id(n), "conversationType": "personal", "tenantId": TENANT},
             "channelData": {"tenant": {"id": TENANT}}}
 
 
-async def reporter(session: aiohttp.ClientSession, url: str, n: int, rounds: int, service_url: str,
-                   latencies: list[float], failures: list[int], think: float,
-                   confirms: list[float] | None = None) -> None:
+class Run:
+    """One load run's shared settings and samples."""
+
+    def __init__(self, url: str, service_url: str, script: list[str] | None, think: float = 0.0,
+                 confirms: list[float] | None = None, faultline: bool = True) -> None:
+        self.url, self.service_url, self.think, self.confirms = url, service_url, think, confirms
+        self.faultline = faultline  # the bot shows a summary before "confirm" (the echo bot does not)
+        self.script = script  # fixed texts; None: answer what the bot asks
+        self.latencies: list[float] = []
+        self.failures: list[int] = []
+        self.reports = 0
+        self.transcript: list[str] = []  # the texts of the last report (the echo bot's script)
+
+
+async def replies_to(session: aiohttp.ClientSession, run: Run, conversation: int) -> list[dict[str, Any]]:
+    """What the bot sent to the conversation since the last look (the fake connector keeps it)."""
+    from urllib.parse import quote
+
+    async with session.get(f"{run.service_url}replies/{quote(conversation_id(conversation), safe='')}") as response:
+        return list(await response.json())
+
+
+async def reporter(session: aiohttp.ClientSession, run: Run, n: int, rounds: int) -> None:
     rng = random.Random(n)
     for round_ in range(rounds):
-        for turn, text in enumerate(SCRIPT):
-            if think:
-                await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
+        conversation = n * 1000 + round_
+        sent: list[str] = []
+        text: str | None = run.script[0] if run.script else REPORT
+        while text is not None:
+            if run.think:
+                await asyncio.sleep(rng.uniform(0.5 * run.think, 1.5 * run.think))
             began = time.perf_counter()
-            async with session.post(url, json=activity(n * 1000 + round_, turn, text, service_url)) as response:
+            async with session.post(run.url, json=activity(conversation, len(sent), text, run.service_url)) as response:
                 await response.read()
                 if response.status >= 300:
-                    failures.append(response.status)
-            latencies.append(time.perf_counter() - began)
-            if confirms is not None and turn == len(SCRIPT) - 1:
-                confirms.append(latencies[-1])
+                    run.failures.append(response.status)
+            run.latencies.append(time.perf_counter() - began)
+            sent.append(text)
+            replies = await replies_to(session, run, conversation)  # read by the echo bot's reporters too
+            if text == "confirm":
+                if run.confirms is not None:
+                    run.confirms.append(run.latencies[-1])
+                run.reports += 1
+                run.transcript = sent
+                break
+            if run.script is not None:
+                text = run.script[len(sent)] if len(sent) < len(run.script) else None
+                if text == "confirm" and run.faultline and answer(replies) != "confirm":
+                    run.failures.append(0)  # the fixed answers did not reach the summary: they do not fit
+                    text = None
+            else:
+                text = answer(replies)
+                if text is None or len(sent) >= MAX_TURNS:  # a question the table does not know: the report fails
+                    run.failures.append(0)
+                    text = None
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -90,19 +177,16 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[int(0.99 * (len(ordered) - 1))] * 1000
 
 
-async def load(url: str, reporters: int, rounds: int, service_url: str, think: float = 0.0,
-               confirms: list[float] | None = None) -> dict[str, float]:
-    latencies: list[float] = []
-    failures: list[int] = []
-    connector = aiohttp.TCPConnector(limit=reporters + 10)
+async def load(run: Run, reporters: int, rounds: int, first: int = 0) -> dict[str, float]:
+    connector = aiohttp.TCPConnector(limit=2 * reporters + 10)
     async with aiohttp.ClientSession(connector=connector) as session:
         began = time.perf_counter()
-        await asyncio.gather(*(reporter(session, url, n, rounds, service_url, latencies, failures, think, confirms)
-                               for n in range(reporters)))
+        await asyncio.gather(*(reporter(session, run, first + n, rounds) for n in range(reporters)))
         elapsed = time.perf_counter() - began
-    p50, p99 = percentiles(latencies)
-    return {"turns": len(latencies), "seconds": elapsed, "tps": len(latencies) / elapsed, "p50": p50, "p99": p99,
-            "failures": len(failures)}
+    p50, p99 = percentiles(run.latencies)
+    turns = len(run.latencies)
+    return {"turns": turns, "seconds": elapsed, "tps": turns / elapsed, "p50": p50, "p99": p99,
+            "failures": len(run.failures), "reports": run.reports}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -111,10 +195,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measured(url: str, pid: int, reporters: int, rounds: int, service_url: str,
-                   think: float = 0.0) -> dict[str, float]:
+async def measured(run: Run, pid: int, reporters: int, rounds: int) -> dict[str, float]:
     before = cpu_seconds(pid)
-    figures = await load(url, reporters, rounds, service_url, think)
+    figures = await load(run, reporters, rounds)
     figures["cpu_ms_per_turn"] = 1000 * (cpu_seconds(pid) - before) / figures["turns"]
     return figures
 
@@ -123,6 +206,13 @@ def show(label: str, figures: dict[str, float]) -> None:
     print(f"  {label:<34} {figures['tps']:8.1f} turns/s   p50 {figures['p50']:7.1f} ms   "
           f"p99 {figures['p99']:7.1f} ms   server CPU {figures['cpu_ms_per_turn']:5.1f} ms/turn   "
           f"({int(figures['turns'])} turns, {int(figures['failures'])} failed)")
+
+
+def show_reports(figures: dict[str, float]) -> None:
+    if figures["reports"]:
+        per_report = figures["turns"] / figures["reports"]
+        print(f"  {'':<34} {int(figures['reports'])} reports, {per_report:.2f} turns per report, "
+              f"server CPU {per_report * figures['cpu_ms_per_turn']:.1f} ms per report")
 
 
 def fresh_database(url: str) -> None:
@@ -136,10 +226,10 @@ def fresh_database(url: str) -> None:
                         parsed.username or "postgres", "-d", "postgres", "-qc", statement], check=True)
 
 
-async def confirm_latency(url: str, reporters: int, rounds: int, service_url: str) -> None:
+async def confirm_latency(url: str, reporters: int, rounds: int, service_url: str, script: list[str] | None) -> None:
     """The confirm turn's latency while every reporter runs full reports back to back."""
     confirms: list[float] = []
-    figures = await load(url, reporters, rounds, service_url, confirms=confirms)
+    figures = await load(Run(url, service_url, script, confirms=confirms), reporters, rounds)
     p50, p99 = percentiles(confirms)
     print(f"{reporters} concurrent reporters, {rounds} full text report(s) each, no pause between messages")
     print(f"  confirm turn   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   ({len(confirms)} confirms)")
@@ -156,7 +246,15 @@ async def main() -> None:
                         help="a PostgreSQL URL for Faultline (dropped and created afresh); default SQLite")
     parser.add_argument("--confirm", action="store_true",
                         help="measure the confirm turn alone (Faultline only, saturation, --rounds reports each)")
+    parser.add_argument("--tree", type=Path, default=ROOT,
+                        help="run Faultline from this checkout (default: this one); the bench tools stay these")
+    parser.add_argument("--script", choices=("auto", "new", "old"), default="auto",
+                        help="new: answer what the bot asks; old: the old intake's fixed answers; auto: old if "
+                             "the tree has no dialogs/extract.py")
     args = parser.parse_args()
+    tree = args.tree.resolve()
+    old = args.script == "old" or (args.script == "auto" and not (tree / "dialogs" / "extract.py").exists())
+    script = OLD_SCRIPT if old else None
     ports = {name: free_port() for name in ("connector", "faultline", "echo")}
     service_url = f"http://127.0.0.1:{ports['connector']}/"
     with tempfile.TemporaryDirectory() as folder:
@@ -169,7 +267,8 @@ async def main() -> None:
             # neither bot logs each turn at INFO (the echo bot logs nothing at all).
             start(["-m", "bot", "--port", str(ports["faultline"])],
                   {"FAULTLINE_LOCAL": "1", "FAULTLINE_DATABASE_URL": database,
-                   "FAULTLINE_SCHEDULER_INTERVAL": "0", "FAULTLINE_LOG_LEVEL": "WARNING"}),
+                   "FAULTLINE_SCHEDULER_INTERVAL": "0", "FAULTLINE_LOG_LEVEL": "WARNING",
+                   "PYTHONPATH": str(tree)}, cwd=tree),
             start(["bench/echo_bot.py", str(ports["echo"])]),
         ]
         try:
@@ -179,21 +278,39 @@ async def main() -> None:
                     await wait_alive(session, f"http://127.0.0.1:{port}/{probe}")
             if args.confirm:
                 await confirm_latency(f"http://127.0.0.1:{ports['faultline']}/api/messages", args.reporters,
-                                      args.rounds, service_url)
+                                      args.rounds, service_url, script)
                 return
-            print(f"{args.reporters} concurrent reporters, {args.rounds} full text reports each "
-                  f"({len(SCRIPT)} turns per report), everything on loopback")
             urls = {name: f"http://127.0.0.1:{ports[name]}/api/messages" for name in ("echo", "faultline")}
             pids = {"echo": processes[2].pid, "faultline": processes[1].pid}
+            # One report first (not measured): it checks that the answers fit and gives the echo bot its texts.
+            trial = Run(urls["faultline"], service_url, script)
+            await load(trial, 1, 1, first=args.reporters)
+            if trial.failures or not trial.reports:
+                raise SystemExit(f"the trial report failed ({trial.failures}); sent: {trial.transcript}")
+            echo_script = trial.transcript
+            print(f"Faultline from {tree} ({'old fixed answers' if old else 'answers to what it asks'})")
+            print(f"{args.reporters} concurrent reporters, {args.rounds} full text reports each "
+                  f"({len(echo_script)} turns per report), everything on loopback")
+            print("  a report: " + " → ".join(f"“{text}”" for text in echo_script))
             print("\nSaturation (each reporter sends its next message as soon as the last is answered):")
-            echo = await measured(urls["echo"], pids["echo"], args.reporters, args.rounds, service_url)
-            faultline = await measured(urls["faultline"], pids["faultline"], args.reporters, args.rounds, service_url)
+            echo = await measured(Run(urls["echo"], service_url, echo_script, faultline=False), pids["echo"],
+                                  args.reporters, args.rounds)
+            faultline = await measured(Run(urls["faultline"], service_url, script), pids["faultline"],
+                                       args.reporters, args.rounds)
             show("botbuilder echo bot (CloudAdapter)", echo)
             show("Faultline intake", faultline)
+            show_reports(faultline)
             print(f"  throughput ratio Faultline / echo bot: {faultline['tps'] / echo['tps']:.2f}x")
+            print(f"  server CPU ratio Faultline / echo bot: "
+                  f"{faultline['cpu_ms_per_turn'] / echo['cpu_ms_per_turn']:.2f}x per turn")
             print(f"\nPeople typing (a pause of {args.think:g} s ± 50% before each message):")
-            for name, label in (("echo", "botbuilder echo bot (CloudAdapter)"), ("faultline", "Faultline intake")):
-                show(label, await measured(urls[name], pids[name], args.reporters, 1, service_url, args.think))
+            for name, label, texts in (("echo", "botbuilder echo bot (CloudAdapter)", echo_script),
+                                       ("faultline", "Faultline intake", script)):
+                typing = Run(urls[name], service_url, texts, args.think, faultline=name == "faultline")
+                typed = await measured(typing, pids[name], args.reporters, 1)
+                show(label, typed)
+                if name == "faultline":
+                    show_reports(typed)
         finally:
             for process in processes:
                 process.terminate()
