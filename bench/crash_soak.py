@@ -20,7 +20,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,18 +36,13 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.intake_bench import free_port, wait_alive  # noqa: E402
 from bot.store.db import Database  # noqa: E402
 from bot.store.schema import outbox, tickets, timers  # noqa: E402
 
 TENANT = "00000000-0000-0000-0000-000000000001"  # the demo Maintel customer
 ANSWERS = ["10 minutes ago", "1, 2", "60%", "1 of 3", "no", "no", "Callers hear a busy tone", "confirm"]
 OPEN = re.compile(r"Ticket (\S+) is open")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -125,18 +119,6 @@ def start_bot(port: int, database: str, log: Path) -> subprocess.Popen[bytes]:
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
-async def wait_alive(session: aiohttp.ClientSession, port: int) -> None:
-    for _ in range(600):
-        try:
-            async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    raise RuntimeError("the service did not come up")
-
-
 async def killer(session: aiohttp.ClientSession, holder: list[subprocess.Popen[bytes]], port: int, database: str,
                  log: Path, kills: int, seconds: float, rng: random.Random) -> None:
     began = time.monotonic()
@@ -145,7 +127,7 @@ async def killer(session: aiohttp.ClientSession, holder: list[subprocess.Popen[b
         holder[0].send_signal(signal.SIGKILL)
         holder[0].wait()
         holder[0] = start_bot(port, database, log)
-        await wait_alive(session, port)
+        await wait_alive(session, f"http://127.0.0.1:{port}/healthz", seconds=30.0)
 
 
 async def fresh_database(url: str) -> None:
@@ -220,7 +202,7 @@ async def main() -> None:
     db = Database(args.database)
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.reporters + 10)) as session:
-            await wait_alive(session, port)
+            await wait_alive(session, f"http://127.0.0.1:{port}/healthz", seconds=30.0)
             soak = Soak(f"http://127.0.0.1:{port}/api/messages", f"http://127.0.0.1:{fake_port}/",
                         time.monotonic() + args.seconds)
             began = time.monotonic()

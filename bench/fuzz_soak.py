@@ -29,7 +29,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.intake_bench import free_port  # noqa: E402
+from bench.intake_bench import free_port, wait_alive  # noqa: E402
 from tests.bot.fuzz_activities import fuzzed  # noqa: E402
 
 APOLOGY = b"went wrong on our side"
@@ -72,20 +72,6 @@ async def ready(session: aiohttp.ClientSession, base: str) -> bool:
             return response.status == 200
     except aiohttp.ClientError:
         return False
-
-
-async def wait_alive(session: aiohttp.ClientSession, url: str, seconds: float = 120.0) -> None:
-    """Start-up on a busy machine (imports, migrations) can take a while."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            async with session.get(url) as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up in {seconds:g} s")
 
 
 async def soak(args: argparse.Namespace, base: str, service_url: str, pid: int, connector: Connector) -> None:
@@ -143,7 +129,7 @@ async def main() -> None:
         try:
             base = f"http://127.0.0.1:{ports['faultline']}"
             async with aiohttp.ClientSession() as session:
-                await wait_alive(session, f"{base}/healthz")
+                await wait_alive(session, f"{base}/healthz", seconds=120.0)
             print(f"Faultline from {args.tree}: {args.activities} fuzzed activities, {args.concurrency} at a time")
             await soak(args, base, f"http://127.0.0.1:{ports['connector']}/", bot.pid, connector)
         finally:

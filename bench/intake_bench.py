@@ -88,8 +88,10 @@ def start(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path = RO
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def wait_alive(session: aiohttp.ClientSession, url: str) -> None:
-    for _ in range(1200):  # a loaded machine takes a while to import everything
+async def wait_alive(session: aiohttp.ClientSession, url: str, seconds: float = 60.0) -> None:
+    """Wait for ``url`` to answer 200: start-up on a busy machine (imports, migrations) can take a while."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         try:
             async with session.get(url) as response:
                 if response.status == 200:
@@ -97,7 +99,7 @@ async def wait_alive(session: aiohttp.ClientSession, url: str) -> None:
         except aiohttp.ClientError:
             pass
         await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} did not come up")
+    raise RuntimeError(f"{url} did not come up in {seconds:g} s")
 
 
 def conversation_id(n: int) -> str:
