@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -246,6 +246,26 @@ class TicketStore:
             query = query.where(tickets.c.reporter_id == reporter_id)
         async with self.db.read() as conn:
             return [_row(Ticket, row) for row in await conn.execute(query.order_by(tickets.c.id))]
+
+    async def customer_tickets(self, customer_id: str, *, open_only: bool = False) -> list[Ticket]:
+        """A customer's tickets (only the unresolved ones with ``open_only``), oldest first."""
+        query = select(tickets).where(tickets.c.customer_id == customer_id)
+        if open_only:
+            query = query.where(tickets.c.status != "resolved")
+        async with self.db.read() as conn:
+            return [_row(Ticket, row) for row in await conn.execute(query.order_by(tickets.c.id))]
+
+    async def events_of(self, ticket_ids: Sequence[int]) -> dict[int, list[Event]]:
+        """The events of many tickets at once, each ticket's in order (for reports and the board)."""
+        found: dict[int, list[Event]] = {i: [] for i in ticket_ids}
+        ids = sorted(found)
+        async with self.db.read() as conn:
+            for start in range(0, len(ids), 500):  # within every database's limit on bound parameters
+                query = (select(ticket_events).where(ticket_events.c.ticket_id.in_(ids[start:start + 500]))
+                         .order_by(ticket_events.c.ticket_id, ticket_events.c.seq))
+                for row in await conn.execute(query):
+                    found[row.ticket_id].append(_row(Event, row))
+        return found
 
     async def open_counts(self) -> dict[str, int]:
         """Unresolved tickets by priority ("none" for tickets without one)."""
