@@ -24,8 +24,9 @@ AUDIENCE = f"api://{HOST}/{APP_ID}"
 class TenantKeys:
     """One RS256 key per tenant, published at /<tenant>/v2.0/.well-known/openid-configuration and /<tenant>/keys."""
 
-    def __init__(self, tenants: list[str]) -> None:
+    def __init__(self, tenants: list[str], audience: str = AUDIENCE) -> None:
         self.keys = {t: rsa.generate_private_key(public_exponent=65537, key_size=2048) for t in tenants}
+        self.audience = audience
         self.url = ""
 
     def metadata_url(self) -> str:
@@ -48,7 +49,7 @@ class TenantKeys:
               key: Any = None, **claims: Any) -> str:
         """An access token as Teams SSO gives the tab; ``signer``/``key`` sign it with another tenant's or any key."""
         now = int(time.time())
-        payload = {"iss": f"https://login.microsoftonline.com/{tenant}/v2.0", "aud": AUDIENCE, "tid": tenant,
+        payload = {"iss": f"https://login.microsoftonline.com/{tenant}/v2.0", "aud": self.audience, "tid": tenant,
                    "oid": user, "name": name, "exp": now + 3600, "nbf": now - 10, "iat": now - 10, **claims}
         payload = {k: v for k, v in payload.items() if v is not None}
         signing_tenant = signer or tenant

@@ -7,10 +7,21 @@ const state = { auth: null, tickets: [], etag: null, me: null, timer: null, poll
 const $ = (id) => document.getElementById(id);
 
 // -- signing in --------------------------------------------------------------------------------------------------
-function inTeams() { return window.parent !== window && !!window.microsoftTeams; }
+function framed() { return window.parent !== window; }
+
+function loadTeamsLibrary() {
+  // Only inside Teams: the library is of no use elsewhere, and it asks the network for Teams' domain list.
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = "static/vendor/MicrosoftTeams.min.js";
+    script.onload = () => resolve(window.microsoftTeams);
+    script.onerror = reject;
+    document.head.append(script);
+  });
+}
 
 async function teamsAuth() {
-  const teams = window.microsoftTeams;
+  const teams = await loadTeamsLibrary();
   await teams.app.initialize();
   const context = await teams.app.getContext();
   applyTheme(context.app.theme);
@@ -19,7 +30,7 @@ async function teamsAuth() {
 }
 
 async function signIn() {
-  if (inTeams()) {
+  if (framed()) {
     try { return await teamsAuth(); } catch (e) { return null; }
   }
   const dev = sessionStorage.getItem("faultline.dev");
@@ -268,9 +279,13 @@ function reportCharts(r) {
   window.Chart.defaults.color = styles.getPropertyValue("--fg").trim();
   window.Chart.defaults.borderColor = styles.getPropertyValue("--line").trim();
   window.Chart.defaults.animation = false;
+  window.Chart.defaults.maintainAspectRatio = false;
   const totals = r.targets.filter((t) => t.priority === "all" && t.percent_met !== null);
   const colour = (name) => styles.getPropertyValue(name).trim();
-  state.charts.push(new window.Chart($("chart-targets"), { type: "bar", data: { labels: totals.map((t) => t.target),
+  const names = { first_response: "First response", first_update: "Customer update", restoration: "Restoration",
+    resolution: "Resolution" };
+  state.charts.push(new window.Chart($("chart-targets"), { type: "bar", data: { labels: totals.map((t) =>
+    names[t.target] || t.target),
     datasets: [{ label: "% met", data: totals.map((t) => t.percent_met), backgroundColor: colour("--ok") }] },
   options: { scales: { y: { min: 0, max: 100 } } } }));
   const priorities = Object.keys(r.by_priority);
@@ -279,7 +294,7 @@ function reportCharts(r) {
     datasets: [{ data: Object.values(r.by_priority), backgroundColor: priorities.map((_, i) => palette[i % 5]) }] } }));
   state.charts.push(new window.Chart($("chart-days"), { type: "line", data: { labels: Object.keys(r.by_day),
     datasets: [{ label: "Tickets", data: Object.values(r.by_day), borderColor: colour("--run") }] },
-  options: { maintainAspectRatio: false } }));
+  options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } } }));
 }
 
 // -- pages -------------------------------------------------------------------------------------------------------
@@ -293,9 +308,10 @@ async function route() {
 }
 
 async function start() {
+  // Without a token of its own (outside Teams, no development sign-in) the page still asks: a request the browser
+  // already authenticates is answered, anything else gets 401 and the sign-in page.
   state.auth = await signIn();
-  if (!state.auth) { await showSignIn(); return; }
-  $("dev-banner").hidden = state.auth.scheme !== "Dev";
+  $("dev-banner").hidden = !state.auth || state.auth.scheme !== "Dev";
   const response = await api("me");
   state.me = await response.json();
   $("who").textContent = "Signed in as " + state.me.name;
@@ -305,7 +321,7 @@ async function start() {
     POLL_MS);
 }
 
-if (!inTeams()) applyTheme(window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "default");
+if (!framed()) applyTheme(window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "default");
 $("dev-signin").addEventListener("submit", devSignIn);
 $("filters").addEventListener("change", renderBoard);
 $("report-form").addEventListener("submit", loadReport);

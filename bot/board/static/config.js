@@ -2,7 +2,7 @@
 // The configurable tab's settings page: one board, nothing to choose.
 (async function () {
   const teams = window.microsoftTeams;
-  if (!teams || window.parent === window) return;
+  if (!teams || window.parent === window) return;  // outside Teams there is nothing to configure
   await teams.app.initialize();
   const base = window.location.origin + "/board/";
   teams.pages.config.registerOnSaveHandler(function (save) {
