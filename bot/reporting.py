@@ -14,6 +14,7 @@ from bot.services import Services
 from bot.ticket_gate import ActorContext, TicketGate
 from bot.ticket_views import policy_of
 from reports import SlaReport, build_report, from_store, month_period
+from sla import Policy
 
 
 async def visible_customers(gate: TicketGate, who: ActorContext) -> list[Customer]:
@@ -39,7 +40,9 @@ async def customer_report(services: Services, gate: TicketGate, who: ActorContex
     if seen is None or customer is None:
         return None
     events = await services.tickets.events_of([s.ticket.id for s in seen]) if seen else {}
-    tickets = [from_store(s.ticket, events[s.ticket.id], policy_of(s.ticket)) for s in seen]
+    policies: dict[int, Policy] = {}  # the store shares one snapshot object among the tickets that have it
+    tickets = [from_store(s.ticket, events[s.ticket.id], policies.get(id(s.ticket.policy_snapshot))
+                          or policies.setdefault(id(s.ticket.policy_snapshot), policy_of(s.ticket))) for s in seen]
     period = month_period(month.year, month.month, customer.timezone)
     return build_report(customer.name, customer.policy, tickets, period, as_of or services.clock.now(),
                         commencement=customer.service_commencement)
