@@ -21,7 +21,7 @@ async def visible_customers(gate: TicketGate, who: ActorContext) -> list[Custome
     """The customers whose tickets ``who`` sees (a customer's user: their own)."""
     found = []
     for customer in gate.s.config.customers:
-        if await gate.visible_of_customer(who, customer.id, open_only=True) is not None:
+        if await gate.customer_role(who, customer.id) is not None:
             found.append(customer)
     return found
 

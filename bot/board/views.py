@@ -13,8 +13,8 @@ from adaptive_cards.views import TARGET_LABELS
 from bot.store.tickets import Event, Ticket
 from bot.ticket_gate import Seen
 from bot.ticket_views import STATUS_TEXT, clock_events, clock_of, policy_of, ticket_view
-from sla import RequestError
-from sla.clock import AT_RISK, ClockState, TargetState, ticket_history
+from sla import Policy, RequestError
+from sla.clock import AT_RISK, ClockState, TargetState, clock_state, ticket_history
 from sla.deadlines import calendar_of, target_set
 
 RUNNING = ("running", "at_risk", "breached")
@@ -34,14 +34,14 @@ def label(name: str) -> str:
     return TARGET_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
-def warn_at(ticket: Ticket, clock: ClockState, name: str, state: TargetState, now: datetime) -> datetime | None:
+def warn_at(ticket: Ticket, policy: Policy, clock: ClockState, name: str, state: TargetState,
+            now: datetime) -> datetime | None:
     """When the running target reaches 75 % of its allowance (past or future), on its own calendar."""
     if state.allowance is None or state.due_at is None:
         return None
     left = state.allowance * AT_RISK - state.consumed
     if left <= timedelta(0):
         return now
-    policy = policy_of(ticket)
     try:
         spec = next(s for s in target_set(policy, clock.priority, ticket.category).values() if s.output_name == name)
     except (RequestError, StopIteration):
@@ -49,23 +49,24 @@ def warn_at(ticket: Ticket, clock: ClockState, name: str, state: TargetState, no
     return min(calendar_of(spec, policy).add(now, left), state.due_at)
 
 
-def running_targets(ticket: Ticket, events: Sequence[Event], now: datetime) -> list[dict[str, Any]]:
-    """The ticket's targets whose clocks run or are on hold, soonest first."""
-    clock = clock_of(ticket, events, now)
-    if clock is None:
+def running_targets(ticket: Ticket, policy: Policy, events: Sequence[Event], now: datetime) -> list[dict[str, Any]]:
+    """The ticket's targets whose clocks run or are on hold, soonest first (``policy``: its snapshot's)."""
+    try:
+        clock = clock_state(policy, clock_events(ticket, events), now)
+    except RequestError:  # a category without targets has no clock
         return []
     rows = []
     for name, state in clock.targets.items():
         if state.completed_at is not None or state.status not in (*RUNNING, "paused"):
             continue
         rows.append({"name": name, "label": label(name), "status": state.status, "due_at": iso(state.due_at),
-                     "warn_at": iso(warn_at(ticket, clock, name, state, now))})
+                     "warn_at": iso(warn_at(ticket, policy, clock, name, state, now))})
     return sorted(rows, key=lambda r: (r["due_at"] is None, r["due_at"] or ""))
 
 
-def board_row(seen: Seen, events: Sequence[Event], now: datetime) -> dict[str, Any]:
+def board_row(seen: Seen, policy: Policy, events: Sequence[Event], now: datetime) -> dict[str, Any]:
     ticket = seen.ticket
-    targets = running_targets(ticket, events, now)
+    targets = running_targets(ticket, policy, events, now)
     due = [t["due_at"] for t in targets if t["due_at"]]
     return {"id": ticket.id, "reference": ticket.reference, "customer": seen.customer.name,
             "customer_id": seen.customer.id, "priority": ticket.priority or "", "status": ticket.status,
@@ -76,7 +77,9 @@ def board_row(seen: Seen, events: Sequence[Event], now: datetime) -> dict[str, A
 
 def board_rows(seen: Sequence[Seen], events: Mapping[int, Sequence[Event]], now: datetime) -> list[dict[str, Any]]:
     """One row per ticket, the soonest deadline first (tickets with no running deadline last)."""
-    rows = [board_row(s, events.get(s.ticket.id, ()), now) for s in seen]
+    policies: dict[int, Policy] = {}  # the store shares one snapshot object among the tickets that have it
+    rows = [board_row(s, policies.get(id(s.ticket.policy_snapshot)) or policies.setdefault(
+        id(s.ticket.policy_snapshot), policy_of(s.ticket)), events.get(s.ticket.id, ()), now) for s in seen]
     return sorted(rows, key=lambda r: (r["soonest"] is None, r["soonest"] or "", r["reference"]))
 
 

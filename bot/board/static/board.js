@@ -224,10 +224,11 @@ function clockItem(c, now) {
 }
 
 // -- the monthly report ------------------------------------------------------------------------------------------
-function reportForm() {
+async function reportForm() {
+  const me = await state.me;
   const select = $("report-customer");
-  if (!select.options.length) select.replaceChildren(...state.me.customers.map((c) => option(c.id, c.name)));
-  if (!$("report-month").value) $("report-month").value = state.me.default_month;
+  if (!select.options.length) select.replaceChildren(...me.customers.map((c) => option(c.id, c.name)));
+  if (!$("report-month").value) $("report-month").value = me.default_month;
 }
 
 async function loadReport(event) {
@@ -303,7 +304,7 @@ async function route() {
   const hash = window.location.hash || "#/";
   const ticket = hash.match(/^#\/ticket\/(\d+)$/);
   if (ticket) { show("ticket-page"); await loadTicket(ticket[1]); }
-  else if (hash === "#/reports") { show("reports-page"); reportForm(); }
+  else if (hash === "#/reports") { show("reports-page"); await reportForm(); }
   else { show("board-page"); await loadBoard(); }
 }
 
@@ -312,10 +313,10 @@ async function start() {
   // already authenticates is answered, anything else gets 401 and the sign-in page.
   state.auth = await signIn();
   $("dev-banner").hidden = !state.auth || state.auth.scheme !== "Dev";
-  const response = await api("me");
-  state.me = await response.json();
-  $("who").textContent = "Signed in as " + state.me.name;
+  state.me = api("me").then((response) => response.json());  // asked beside the page's own data
+  state.me.catch(() => {});
   await route();
+  $("who").textContent = "Signed in as " + (await state.me).name;
   if (!state.timer) state.timer = setInterval(tick, 1000);
   if (!state.poll) state.poll = setInterval(() => { if (!$("board-page").hidden) loadBoard().catch(() => {}); },
     POLL_MS);
