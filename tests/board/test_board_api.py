@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -172,3 +173,44 @@ async def test_the_report_api_matches_the_engine_and_hides_other_customers(board
     assert (hidden.status, await hidden.text()) == (unknown.status, await unknown.text())
     csv = await board.session.get(report["csv_url"].replace(f"https://{HOST}/", board.url))
     assert csv.status == 200 and "by_priority,P1" in await csv.text()
+
+
+async def test_local_mode_offers_a_marked_development_sign_in(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'local.db'}")
+    await db.migrate()
+    config = load_config(None)
+    tickets = await seed(db, config, NOW)
+    app = create_app(Settings(local=True, scheduler_interval=0), db=db, clock=SteppableClock(NOW), config=config)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    async with aiohttp.ClientSession() as session:
+        base = str(server.make_url("/board/api/"))
+        people = await (await session.get(f"{base}dev/personas")).json()
+        assert {"key": "user:vodafone-demo", "label": "A user of Vodafone VONE-M demo"} in people
+        login = await session.post(f"{base}dev/login", json={"persona": "user:vodafone-demo"})
+        token = (await login.json())["token"]
+        answer = await session.get(f"{base}tickets", headers={"Authorization": f"Dev {token}"})
+        assert [r["reference"] for r in (await answer.json())["tickets"]] == [tickets["vodafone_p2"].reference]
+        forged = token[:-1] + ("0" if token[-1] != "0" else "1")
+        assert (await session.get(f"{base}tickets", headers={"Authorization": f"Dev {forged}"})).status == 401
+        refused = await session.post(f"{base}dev/login", json={"persona": "staff:nobody"})
+        assert refused.status == 400
+    await server.close()
+    await db.close()
+    page = (Path(__file__).resolve().parents[2] / "bot" / "board" / "static" / "index.html").read_text()
+    assert "Development sign-in (local mode): not Teams single sign-on." in page
+
+
+async def test_a_development_token_is_refused_outside_local_mode(board: Board) -> None:
+    response = await board.session.get(f"{board.url}board/api/tickets", headers={"Authorization": "Dev x.y"})
+    assert response.status == 401
+
+
+async def test_vodafones_availability_runs_from_its_commencement_date(board: Board) -> None:
+    response = await board.get("board/api/report?customer=vodafone-demo&month=2025-11", board.keys.token(
+        MSP, ENGINEER))
+    availability = (await response.json())["availability"]
+    assert availability["note"] == ""
+    london = ZoneInfo("Europe/London")
+    assert [datetime.fromisoformat(f["start"]).astimezone(london).date().isoformat()
+            for f in availability["figures"]] == ["2025-04-01"]  # local midnight, 23:00 UTC in summer time
