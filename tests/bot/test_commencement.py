@@ -29,5 +29,6 @@ def test_the_demo_customers_have_their_commencement_dates() -> None:
 
 @pytest.mark.parametrize("value", ["2025-04-01", 20250401, "soon"])
 def test_a_commencement_date_must_be_a_toml_date(tmp_path: Path, value: Any) -> None:
-    with pytest.raises(ConfigError, match=re.escape("service_commencement: must be a date without quotes, e.g. 2025-04-01")):
+    expected = re.escape("service_commencement: must be a date without quotes, e.g. 2025-04-01")
+    with pytest.raises(ConfigError, match=expected):
         config_from_mapping(demo(service_commencement=value), "customers.toml", tmp_path)
