@@ -36,12 +36,13 @@ def label(name: str) -> str:
 
 def warn_at(ticket: Ticket, policy: Policy, clock: ClockState, name: str, state: TargetState,
             now: datetime) -> datetime | None:
-    """When the running target reaches 75 % of its allowance (past or future), on its own calendar."""
+    """When the running target reaches 75 % of its allowance, on its own calendar; once past, its start (a past
+    instant that stays the same from one poll to the next, so the board's ETag does too)."""
     if state.allowance is None or state.due_at is None:
         return None
     left = state.allowance * AT_RISK - state.consumed
     if left <= timedelta(0):
-        return now
+        return state.started_at
     try:
         spec = next(s for s in target_set(policy, clock.priority, ticket.category).values() if s.output_name == name)
     except (RequestError, StopIteration):

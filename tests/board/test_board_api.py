@@ -214,3 +214,14 @@ async def test_vodafones_availability_runs_from_its_commencement_date(board: Boa
     london = ZoneInfo("Europe/London")
     assert [datetime.fromisoformat(f["start"]).astimezone(london).date().isoformat()
             for f in availability["figures"]] == ["2025-04-01"]  # local midnight, 23:00 UTC in summer time
+
+
+async def test_an_at_risk_board_still_answers_304_while_nothing_changed(board: Board) -> None:
+    token = board.keys.token(MSP, ENGINEER)
+    board.clock.step(minutes=15)  # the P1 reported 25 min ago: its 30-minute first response is past 75 %
+    first = await board.get("board/api/tickets", token)
+    rows = {r["reference"]: r for r in (await first.json())["tickets"]}
+    target = rows[ref(board, "maintel_p1")[0]]["targets"][0]
+    assert (target["name"], target["status"]) == ("first_response", "at_risk")
+    board.clock.step(seconds=30)
+    assert (await board.get("board/api/tickets", token, **{"If-None-Match": first.headers["ETag"]})).status == 304
