@@ -6,6 +6,7 @@ visibility gate, so the board shows a person exactly what the bot would tell the
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -129,7 +130,7 @@ def _month(request: web.Request, today: Any) -> Month:
     try:
         return month_from_key(raw) if raw else default_month(today)
     except MonthError as exc:
-        raise web.HTTPBadRequest(text=f'{{"error": "{exc}"}}', content_type="application/json") from None
+        raise web.HTTPBadRequest(text=json.dumps({"error": str(exc)}), content_type="application/json") from None
 
 
 async def report(request: web.Request) -> web.Response:

@@ -225,3 +225,9 @@ async def test_an_at_risk_board_still_answers_304_while_nothing_changed(board: B
     assert (target["name"], target["status"]) == ("first_response", "at_risk")
     board.clock.step(seconds=30)
     assert (await board.get("board/api/tickets", token, **{"If-None-Match": first.headers["ETag"]})).status == 304
+
+
+async def test_a_bad_month_is_a_400_saying_how_to_write_one(board: Board) -> None:
+    response = await board.get("board/api/report?customer=maintel-demo&month=2025-13", board.keys.token(MSP, ENGINEER))
+    assert response.status == 400
+    assert (await response.json())["error"].endswith("write it as 2025-11, “November 2025” or “last month”")
