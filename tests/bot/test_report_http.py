@@ -56,6 +56,7 @@ def csv_value(text: str, section: str, item_start: str) -> str:
 
 async def test_an_engineer_gets_the_report_card_and_its_csv(split: Running) -> None:  # noqa: F811
     ticket = await open_ticket(split)
+    await say(split, ENGINEER, f"ack {ticket.reference}", "chat", "a:eng-chat")  # a first response decided
     received = await say(split, ENGINEER, "report maintel-demo 2025-11", "chat", "a:eng-chat")
     card = card_of(received)
     assert card is not None, texts(received)
