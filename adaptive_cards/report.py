@@ -105,11 +105,15 @@ def _availability(availability: Mapping[str, Any]) -> list[dict[str, Any]]:
     return blocks
 
 
+def _tickets(count: int) -> str:
+    return "1 ticket" if count == 1 else f"{count:,} tickets"
+
+
 def report_card(summary: Mapping[str, Any], csv_url: str | None = None) -> Card:
     """The SLA report for one customer and period, with a CSV download when a link is given."""
     as_of = summary["as_of"][:16].replace("T", " ")
     body = [text(f"SLA report: {summary['customer']}, {summary['period']}", size="Large", weight="Bolder"),
-            text(f"{summary['contract']} · {summary['tickets']} tickets · figures as of {as_of} UTC",
+            text(f"{summary['contract']} · {_tickets(summary['tickets'])} · figures as of {as_of} UTC",
                  isSubtle=True, spacing="None"),
             *_targets_chart(summary["targets"]), _priority_chart(summary["by_priority"]),
             _daily_chart(summary["by_day"]), _figures(summary), *_availability(summary["availability"])]

@@ -61,7 +61,7 @@ async def test_an_engineer_gets_the_report_card_and_its_csv(split: Running) -> N
     card = card_of(received)
     assert card is not None, texts(received)
     shown = json.dumps(card)
-    assert "SLA report: Maintel ICON demo, November 2025" in shown and "1 tickets" in shown
+    assert "SLA report: Maintel ICON demo, November 2025" in shown and "1 ticket ·" in shown
     assert {"Chart.VerticalBar", "Chart.Donut", "Chart.Line"} <= {b.get("type") for b in card["body"]}
     status, text = await download(split, csv_link(card))
     assert status == 200
@@ -120,7 +120,7 @@ async def test_an_excluded_event_is_audited_and_leaves_availability(split: Runni
     before = card_of(await say(split, ENGINEER, "report maintel-demo 2025-11", "chat", "a:eng-chat"))
     assert before is not None
     _, text = await download(split, csv_link(before))
-    assert csv_value(text, "availability", "Month (000 §3.4): unavailable minutes") == "120"
+    assert csv_value(text, "availability", "Month (contract §3.4): unavailable minutes") == "120"
     reply = await say(split, ENGINEER, f"exclude {ticket.reference} power cut at the customer's site", "chat",
                       "a:eng-chat")
     assert texts(reply) == [f"Recorded {ticket.reference} as an excluded event (power cut at the customer's site): "
@@ -131,7 +131,7 @@ async def test_an_excluded_event_is_audited_and_leaves_availability(split: Runni
     after = card_of(await say(split, ENGINEER, "report maintel-demo 2025-11", "chat", "a:eng-chat"))
     assert after is not None
     _, text = await download(split, csv_link(after))
-    assert csv_value(text, "availability", "Month (000 §3.4): unavailable minutes") == "0"
+    assert csv_value(text, "availability", "Month (contract §3.4): unavailable minutes") == "0"
 
 
 @pytest.mark.parametrize("who", [*NOT_B, USER_B], ids=lambda p: p.name)
