@@ -32,7 +32,7 @@ import os
 import statistics
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +57,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MSP_TENANT = "00000000-0000-0000-0000-0000000000aa"
 ENGINEER = "00000000-0000-0000-0000-00000000e001"  # an engineer of every demo customer
 SETTLE = 0.25
+ECHOES = 5_000
+"""The echo bot's conversations are numbered from a round's first plus this (the connector keeps replies by it)."""
 KINDS = ("first", "answer", "confirm", "acknowledge", "refresh")
 LABELS = {"echo": "echo bot message (baseline)", "first": "first message", "answer": "intake answer",
           "confirm": "confirm (opens the ticket)", "acknowledge": "engineer acknowledges (card)",
@@ -66,15 +68,15 @@ LABELS = {"echo": "echo bot message (baseline)", "first": "first message", "answ
 Pick = Callable[[list[float]], float]
 BASELINE = ROOT / "bench" / "turn_cost_baseline.json"
 """Each kind's CPU per turn over the echo bot's, as `guard_ratios` measured it (tests/bot/test_turn_cost.py)."""
-GUARD = {"rounds": 3, "reporters": 12, "concurrency": 4}
+GUARD = {"rounds": 4, "reporters": 12, "concurrency": 4}
 """The regression guard's short run: each kind's figure is the least of its rounds (noise only ever adds)."""
 
 
 async def guard_ratios() -> dict[str, float]:
     """Each kind's server CPU per turn over the echo bot's per message, measured in one short run."""
-    figures = await run({"new": ROOT}, pick=min, **GUARD)
-    echo = figures["echo"]["echo"]
-    return {kind: round(figures["new"][kind] / echo, 3) for kind in KINDS}
+    figures = await run({"new": ROOT}, pick=min, rounds=GUARD["rounds"], reporters=GUARD["reporters"],
+                        concurrency=GUARD["concurrency"])
+    return {kind: round(ratio, 3) for kind, ratio in figures["ratios"].items()}
 
 
 @dataclass
@@ -154,67 +156,84 @@ async def bounded(jobs: Sequence[Callable[[], Awaitable[None]]], concurrency: in
     await asyncio.gather(*(one(job) for job in jobs))
 
 
-def cpu_now(pid: int) -> tuple[float, frozenset[str]]:
-    """The process's CPU seconds so far, and its threads: to the nanosecond from each thread's schedstat (threads
-    that end take theirs along, so a caller checks the threads did not change), else in clock ticks."""
+def thread_cpu(pid: int) -> dict[str, int]:
+    """CPU nanoseconds of each live thread of the process (its schedstat); empty where Linux does not say."""
+    found: dict[str, int] = {}
     try:
-        threads = frozenset(os.listdir(f"/proc/{pid}/task"))
-        total = sum(int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0]) for tid in threads)
-        return total / 1e9, threads
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            found[tid] = int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
     except (OSError, ValueError):
-        return cpu_seconds(pid), frozenset()
+        return {}
+    return found
 
 
 @asynccontextmanager
 async def cpu_of(pid: int, turns: int, into: list[float]) -> AsyncIterator[None]:
-    """Append the process's CPU milliseconds per turn spent inside the block (and in what it set off)."""
-    before, threads, ticks = *cpu_now(pid), cpu_seconds(pid)
+    """Append the process's CPU milliseconds per turn spent inside the block (and in what it set off): to the
+    nanosecond from each thread's schedstat, or in clock ticks if a thread ended meanwhile (taking its time along)."""
+    before, ticks = thread_cpu(pid), cpu_seconds(pid)
     yield
     await asyncio.sleep(SETTLE)  # messages sent after the turn (the outbox's kick) belong to it too
-    after, still = cpu_now(pid)
-    used = after - before if threads and still == threads else cpu_seconds(pid) - ticks
+    after = thread_cpu(pid)
+    if before and after and before.keys() <= after.keys():
+        used = sum(after[tid] - before.get(tid, 0) for tid in after) / 1e9  # a new thread's time is all this block's
+    else:
+        used = cpu_seconds(pid) - ticks
     into.append(1000 * used / turns)
 
 
-async def one_round(session: aiohttp.ClientSession, server: Server, echo: Server | None, first: int, reporters: int,
-                    concurrency: int, costs: dict[str, list[float]]) -> None:
-    """Every kind once for ``reporters`` conversations, each kind measured on its own."""
-    people = [Reporter(server, first + n) for n in range(reporters)]
+async def one_round(session: aiohttp.ClientSession, servers: dict[str, Server], echo: Server, first: int,
+                    reporters: int, concurrency: int, costs: dict[str, dict[str, list[float]]]) -> None:
+    """Every kind once for ``reporters`` conversations on each server, kind by kind, the servers one after the
+    other; each kind right after as many messages to the echo bot (``echo@kind``), so they see the machine alike."""
+    people = {name: [Reporter(server, first + n * 10_000 + i) for i in range(reporters)]
+              for n, (name, server) in enumerate(servers.items())}  # conversations never repeat: one connector
+    echoes = costs.setdefault("echo", {})
 
-    async def measure(kind: str, jobs: Sequence[Callable[[], Awaitable[None]]]) -> None:
-        async with cpu_of(server.pid, len(jobs), costs.setdefault(kind, [])):
-            await bounded(jobs, concurrency)
+    async def measure(kind: str, jobs: Mapping[str, Sequence[Callable[[], Awaitable[None]]]]) -> None:
+        async with cpu_of(echo.pid, reporters, echoes.setdefault(f"echo@{kind}", [])):
+            await bounded([lambda i=i: post(session, echo, activity(  # type: ignore[misc]
+                first + ECHOES + i, 0, "our phones are down", echo.service_url)) for i in range(reporters)],
+                concurrency)
+        for name, server in servers.items():
+            async with cpu_of(server.pid, len(jobs[name]), costs.setdefault(name, {}).setdefault(kind, [])):
+                await bounded(jobs[name], concurrency)
 
-    await measure("first", [lambda p=p: p.say(session) for p in people])  # type: ignore[misc]
-    await measure("answer", [lambda p=p: p.say(session) for p in people])  # type: ignore[misc]
-    await bounded([lambda p=p: p.until_summary(session) for p in people], concurrency)  # type: ignore[misc]
-    await measure("confirm", [lambda p=p: p.say(session) for p in people])  # type: ignore[misc]
-    opened = range(server.tickets + 1, server.tickets + reporters + 1)
-    server.tickets += reporters
+    def each(step: Callable[[Reporter], Awaitable[None]]) -> dict[str, list[Callable[[], Awaitable[None]]]]:
+        return {name: [lambda p=p: step(p) for p in reporting]  # type: ignore[misc]
+                for name, reporting in people.items()}
+
+    await measure("first", each(lambda p: p.say(session)))
+    await measure("answer", each(lambda p: p.say(session)))
+    for jobs in each(lambda p: p.until_summary(session)).values():
+        await bounded(jobs, concurrency)
+    await measure("confirm", each(lambda p: p.say(session)))
+    opened = {name: range(server.tickets + 1, server.tickets + reporters + 1) for name, server in servers.items()}
+    for server in servers.values():
+        server.tickets += reporters
     for verb, kind in (("ticket.acknowledge", "acknowledge"), ("refresh", "refresh")):
-        await measure(kind, [lambda t=t, v=verb: post(session, server, engineer_invoke(  # type: ignore[misc]
-            t, v, server.service_url, first)) for t in opened])
-    if echo is not None:
-        async with cpu_of(echo.pid, reporters, costs.setdefault("echo", [])):
-            await bounded([lambda n=n: post(session, echo, activity(  # type: ignore[misc]
-                first + n, 0, "our phones are down", echo.service_url)) for n in range(reporters)], concurrency)
+        await measure(kind, {name: [lambda s=server, t=t, v=verb: post(session, s, engineer_invoke(  # type: ignore[misc]
+            t, v, s.service_url, first)) for t in opened[name]] for name, server in servers.items()})
+    for name, server in servers.items():
+        if server.failures:
+            raise SystemExit(f"{name}: turns failed: {server.failures[:5]}")
 
 
 async def measure_servers(servers: dict[str, Server], echo: Server, rounds: int, reporters: int,
                           concurrency: int, pick: Pick = statistics.median) -> dict[str, dict[str, float]]:
-    """CPU ms per turn of each kind (``pick`` of the rounds' figures), per server (the echo bot's under "echo");
-    rounds interleave the servers and the echo bot, so the machine's drift hits them all alike."""
-    costs: dict[str, dict[str, list[float]]] = {name: {} for name in [*servers, "echo"]}
+    """CPU ms per turn of each kind (``pick`` of the rounds' figures), per server; the echo bot's under "echo", and
+    under "ratios" the first server's over the echo bot's, round by round, then picked."""
+    costs: dict[str, dict[str, list[float]]] = {}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=2 * concurrency + 10)) as session:
         for round_ in range(rounds + 1):  # round 0 warms up (imports, caches, the pool) and is not counted
-            for n, (name, server) in enumerate(servers.items()):
-                first = round_ * 100_000 + n * 10_000  # conversations never repeat: the connector is shared
-                await one_round(session, server, echo if n == 0 else None, first, reporters, concurrency,
-                                costs[name] if round_ else {})
-                if server.failures:
-                    raise SystemExit(f"{name}: turns failed: {server.failures[:5]}")
-    costs["echo"] = {"echo": costs[next(iter(servers))].pop("echo")}
-    return {name: {kind: pick(values) for kind, values in by_kind.items()} for name, by_kind in costs.items()}
+            await one_round(session, servers, echo, round_ * 100_000, reporters, concurrency, costs if round_ else {})
+    echoes = {kind: costs["echo"].pop(f"echo@{kind}") for kind in KINDS}
+    costs["echo"] = {"echo": [cost for samples in echoes.values() for cost in samples]}
+    figures = {name: {kind: pick(values) for kind, values in by_kind.items()} for name, by_kind in costs.items()}
+    measured = costs[next(iter(servers))]
+    figures["ratios"] = {kind: pick([cost / echo for cost, echo in zip(measured[kind], echoes[kind], strict=True)])
+                         for kind in KINDS}
+    return figures
 
 
 def faultline_env(port: int, database: str, tree: Path) -> dict[str, str]:
@@ -282,8 +301,9 @@ async def main() -> None:
     parser.add_argument("--profile", type=Path, help="run this checkout's server under pyinstrument; its report "
                                                      "here (HTML for a .html name, else text)")
     args = parser.parse_args()
-    if args.baseline:
-        ratios = await guard_ratios()
+    if args.baseline:  # the median of three guard measurements, so the baseline is not a lucky one
+        runs = [await guard_ratios() for _ in range(3)]
+        ratios = {kind: statistics.median(run[kind] for run in runs) for kind in KINDS}
         BASELINE.write_text(json.dumps({"measured": GUARD, "ratios": ratios}, indent=2) + "\n")
         print(f"wrote {BASELINE}: {ratios}")
         return

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -39,6 +39,7 @@ from bot.store.conversations import (
     ConcurrentWriteError,
     ConversationStore,
     DatabaseStorage,
+    DialogState,
     Noted,
     TurnMark,
 )
@@ -90,7 +91,7 @@ async def _start(app: web.Application) -> None:
     tokens = token_provider(settings, session)  # one credential, one cached token, for every outbound call
     services = Services(
         settings=settings, config=injected["config"], db=db, tickets=TicketStore(db),
-        conversations=ConversationStore(db), state=ConversationState(DatabaseStorage(db, clock)), clock=clock,
+        conversations=ConversationStore(db), state=DialogState(DatabaseStorage(db, clock)), clock=clock,
         connector=injected["connector"] or Connector(session, tokens, observe=telemetry.send_outcome),
         telemetry=telemetry,
     )

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from botbuilder.core import Storage, StoreItem
+from botbuilder.core import ConversationState, Storage, StoreItem, TurnContext
+from botbuilder.core.bot_state import CachedBotState
 from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -229,6 +230,25 @@ class ConversationStore:
             result = await conn.execute(delete(processed_activities)
                                         .where(processed_activities.c.processed_at < cutoff))
             return int(result.rowcount or 0)
+
+
+class _HashedAsJson(CachedBotState):  # type: ignore[misc]
+    """A turn's cached dialog state, whose change is seen by comparing JSON (botbuilder's jsonpickle takes ~0.15 ms
+    a time, three times a turn); the state is plain JSON anyway (`_plain`)."""
+
+    def compute_hash(self, obj: object) -> str:
+        return json.dumps(obj, sort_keys=True, default=repr)
+
+
+class DialogState(ConversationState):  # type: ignore[misc]
+    """botbuilder's ConversationState, with its cache hashed as JSON (`_HashedAsJson`)."""
+
+    async def load(self, turn_context: TurnContext, force: bool = False) -> None:
+        cached = self.get_cached_state(turn_context)
+        if force or not cached or not cached.state:
+            key = self.get_storage_key(turn_context)
+            items = await self._storage.read([key])
+            turn_context.turn_state[self._context_service_key] = _HashedAsJson(items.get(key))
 
 
 def _note(noted: list[Noted]) -> None:
