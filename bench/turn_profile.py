@@ -4,18 +4,18 @@ as a ratio to botbuilder's echo bot measured in the same run.
 Starts, each in its own process on loopback: the fake Bot Connector, Faultline (local mode, SQLite in a temporary
 folder, or --database) and the echo bot. Each round, N reporters (C at a time) send their first message, then one
 answer, then whatever else their report needs (not measured), then "confirm"; an engineer then acknowledges each
-new ticket from its card and refreshes it; the echo bot gets N messages. The CPU the server process used (user +
-system, every thread) while one kind ran, divided by its turns, is that kind's cost; each figure is the median of
---rounds rounds.
+new ticket from its card and refreshes it. Each kind runs right after N messages to the echo bot. The CPU the server
+process used (user + system, every thread; the messages it sent afterwards included) while one kind ran, divided by
+its turns, is that kind's cost; each figure is the median of --rounds rounds.
 
---tree PATH runs Faultline from another checkout (for example `git archive 1dd7e2d | tar -x -C /tmp/old`): a tree
-without dialogs/extract.py gets the old intake's fixed answers (intake_bench.OLD_SCRIPT). With --tree the current
-checkout runs too, in the same run, and the ratios new / old are printed.
+--tree [NAME=]PATH (repeatable) also runs Faultline from another checkout (for example `git archive 1dd7e2d | tar -x
+-C /tmp/old`), kind by kind in turn with this one, and prints new / NAME: a tree without dialogs/extract.py gets the
+old intake's fixed answers (intake_bench.OLD_SCRIPT).
 
 --profile FILE runs this checkout's server under pyinstrument and writes its report to FILE (HTML for a .html name,
 pyinstrument's session for .pyisession, else text); its CPU figures are then not comparable.
 
-Run: scripts/setup bench && nice .venv/bin/python bench/turn_profile.py [--reporters 40] [--rounds 3]
+Run: scripts/setup bench && nice .venv/bin/python bench/turn_profile.py [--reporters 40] [--rounds 3] [--concurrency 4]
      nice .venv/bin/python bench/turn_profile.py --tree /tmp/old        (old and new, same run, ratios)
      nice .venv/bin/python bench/turn_profile.py --tree before=/tmp/before --tree old=/tmp/old
      .venv/bin/python bench/turn_profile.py --profile /tmp/turn.html --rounds 1
@@ -290,7 +290,9 @@ def show(figures: dict[str, dict[str, float]], names: list[str]) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reporters", type=int, default=40, help="conversations per round (each kind's turns)")
-    parser.add_argument("--concurrency", type=int, default=8, help="turns in flight at once")
+    parser.add_argument("--concurrency", type=int, default=4,
+                        help="turns in flight at once (above 4 the SQLite pool opens and closes connections, and a "
+                             "closed connection's thread takes its CPU time along: the figures fall back to ticks)")
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds (after one warm-up round)")
     parser.add_argument("--tree", action="append", default=[], metavar="[NAME=]PATH",
                         help="also run this checkout (NAME: old by default), and print new / NAME; repeatable")
