@@ -210,6 +210,21 @@ class TicketStore:
         async with self.db.read() as conn:
             return await _ticket(conn, select(tickets).where(tickets.c.id == ticket_id))
 
+    async def with_events(self, ticket_ids: Iterable[int]) -> dict[int, tuple[Ticket, list[Event]]]:
+        """Tickets and their events by id, read together (two queries, however many tickets); unknown ids are
+        left out."""
+        ids = sorted(set(ticket_ids))
+        if not ids:
+            return {}
+        async with self.db.read() as conn:
+            found = await _tickets(conn, await conn.execute(select(tickets).where(tickets.c.id.in_(ids))))
+            events: dict[int, list[Event]] = {ticket.id: [] for ticket in found}
+            rows = await conn.execute(select(ticket_events).where(ticket_events.c.ticket_id.in_(ids))
+                                      .order_by(ticket_events.c.ticket_id, ticket_events.c.seq))
+            for row in rows:
+                events[row.ticket_id].append(_row(Event, row))
+        return {ticket.id: (ticket, events[ticket.id]) for ticket in found}
+
     async def by_reference(self, reference: str) -> Ticket | None:
         async with self.db.read() as conn:
             return await _ticket(conn, select(tickets).where(tickets.c.reference == reference))
