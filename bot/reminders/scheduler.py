@@ -120,17 +120,23 @@ class Scheduler:
         now = self.s.clock.now()
         claimed = await self.timers.claim_due(now, self.batch)
         fired = await self._fire_all(claimed, now, result) if claimed else {}
-        with correlated(f"send-{self.instance}"):
-            messages = await self.outbox.claim(now, self.batch)
-            self._read = await self.s.tickets.with_events({m.ticket_id for m in messages
-                                                           if m.ticket_id is not None and _checked(m)})
-            try:
-                await self.sender.send(messages, now, result)
-            finally:
-                self._read = {}
-        await self._replan_fired(fired, now)  # after sending, so that what fired goes out first
+        try:
+            with correlated(f"send-{self.instance}"):
+                await self._send(now, result)
+        finally:
+            await self._replan_fired(fired, now)  # after sending, so that what fired goes out first
         await self._prune(now, result)
         return result
+
+    async def _send(self, now: datetime, result: TickResult) -> None:
+        """Send what is ready, the tickets of the reminders and escalations among it read together first."""
+        messages = await self.outbox.claim(now, self.batch)
+        self._read = await self.s.tickets.with_events({m.ticket_id for m in messages
+                                                       if m.ticket_id is not None and _checked(m)})
+        try:
+            await self.sender.send(messages, now, result)
+        finally:
+            self._read = {}
 
     async def _prune(self, now: datetime, result: TickResult) -> None:
         every = timedelta(minutes=self.s.settings.prune_interval)
