@@ -279,7 +279,8 @@ async def steady(args: argparse.Namespace, url: str) -> None:
             for n, db in enumerate(dbs):
                 scheduler = Scheduler(services_for(db, config, session, clock), instance=f"replica-{n}", batch=500)
                 for store in (scheduler.timers, scheduler.outbox):
-                    for name in ("claim_due", "finish", "claim", "hold", "settle_all", "replan"):
+                    for name in ("claim_due", "finish", "finish_all", "claim", "hold", "settle_all", "replan",
+                                 "replan_all"):
                         if hasattr(store, name):
                             setattr(store, name, timed(db_time, getattr(store, name)))
                 schedulers.append(scheduler)
@@ -421,7 +422,7 @@ async def run_replica(args: argparse.Namespace, url: str) -> None:
                              (scheduler.outbox, ("claim", "hold", "settle_all")), (scheduler.sender, ("send",)),
                              (scheduler.s.tickets, ("with_events", "get", "events")),
                              (scheduler.s.conversations, ("reference", "binding"))):
-            for name in names:
+            for name in (n for n in names if hasattr(owner, n)):  # (an older checkout may lack some)
                 setattr(owner, name, timed(phases.setdefault(name, []), getattr(owner, name)))
         longest = 0.0
         while not Path(args.stop_file).exists():
