@@ -1,8 +1,9 @@
 """The scheduler: fire due timers into the outbox, then send the outbox — in every server process, safely.
 
 A tick claims due timers (FOR UPDATE SKIP LOCKED on PostgreSQL, so each fires on one replica; a claim whose
-process died is taken over when its lease runs out), turns each into messages with idempotency keys (ticket,
-timer, due point, recipient) in the same transaction that marks it fired, and replans the ticket. It then sends
+process died is taken over when its lease runs out), reads their tickets together, turns each timer into messages
+with idempotency keys (ticket, timer, due point, recipient) and marks them all fired with their messages in one
+transaction, and replans the tickets once the tick's sends are done. It then sends
 claimed outbox messages (bot/reminders/sending.py: concurrent across conversations, fenced by the claim, storms
 as digests); a message no longer needed is dropped, a throttled or failed send waits (Retry-After, else
 exponential back-off with jitter), a permanent refusal is recorded and escalated. Now and then it prunes what is
@@ -77,6 +78,7 @@ class Scheduler:
         self._pruned_at: datetime | None = None
         self._read: dict[int, tuple[Ticket, list[Event]]] = {}
         """The tickets (and events) of the messages this tick sends, read together before sending them."""
+        self._firing = False
         self._bindings: dict[str, Any] = {}
         self._threads: dict[str, Mapping[str, Any]] = {}
         """While firing: the channel bindings and thread references of the tickets, each read once."""
@@ -153,18 +155,20 @@ class Scheduler:
         (or dropped) with its messages in one transaction; the tickets read, to be replanned. A timer that cannot
         be handled stays claimed and is taken up again when its lease runs out."""
         read = await self.s.tickets.with_events({t.ticket_id for t in claimed})
-        self._bindings = {}
         self._threads = await references(self.s.db, (t.channel_conversation_id for t, _ in read.values()
                                                      if t.channel_conversation_id))
-        outcomes = []
-        for timer in claimed:
-            with correlated(f"timer-{timer.id}"):
-                try:
-                    outcomes.append((timer, *await self._outcome(timer, read.get(timer.ticket_id), now, result)))
-                except Exception:  # this timer waits for its lease; the others go on
-                    log.exception("firing timer %s failed", timer.id)
+        self._firing, outcomes = True, []
+        try:
+            for timer in claimed:
+                with correlated(f"timer-{timer.id}"):
+                    try:
+                        outcomes.append((timer, *await self._outcome(timer, read.get(timer.ticket_id), now,
+                                                                     result)))
+                    except Exception:  # this timer waits for its lease; the others go on
+                        log.exception("firing timer %s failed", timer.id)
+        finally:
+            self._firing, self._threads, self._bindings = False, {}, {}
         await self.timers.finish_all(outcomes, now)
-        self._threads, self._bindings = {}, {}
         return read
 
     async def _replan_fired(self, read: Mapping[int, tuple[Ticket, list[Event]]], now: datetime) -> None:
@@ -238,7 +242,7 @@ class Scheduler:
         if customer_id in self._bindings:
             return self._bindings[customer_id]
         binding = await self.s.conversations.binding(customer_id)
-        if self._threads:  # firing
+        if self._firing:
             self._bindings[customer_id] = binding
         return binding
 

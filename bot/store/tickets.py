@@ -97,21 +97,24 @@ _SNAPSHOTS: dict[str, Mapping[str, Any]] = {}
 KEEP_SNAPSHOTS = 1024
 
 
-async def _load_snapshots(conn: AsyncConnection, hashes: Iterable[str]) -> None:
-    missing = set(hashes) - _SNAPSHOTS.keys()
-    if not missing:
-        return
-    if len(_SNAPSHOTS) + len(missing) > KEEP_SNAPSHOTS:
-        _SNAPSHOTS.clear()
-    found = await conn.execute(select(policy_snapshots).where(policy_snapshots.c.hash.in_(missing)))
-    _SNAPSHOTS.update((digest, body) for digest, body in found)
+async def _snapshots(conn: AsyncConnection, hashes: set[str]) -> dict[str, Mapping[str, Any]]:
+    """The bodies of these snapshots: from the process's cache, the others read (and cached) in one query."""
+    known = {digest: _SNAPSHOTS[digest] for digest in hashes if digest in _SNAPSHOTS}
+    if len(known) < len(hashes):
+        query = select(policy_snapshots).where(policy_snapshots.c.hash.in_(hashes - known.keys()))
+        found = {row.hash: row.body for row in await conn.execute(query)}
+        if len(_SNAPSHOTS) + len(found) > KEEP_SNAPSHOTS:
+            _SNAPSHOTS.clear()
+        _SNAPSHOTS.update(found)
+        known.update(found)
+    return known
 
 
 async def _tickets(conn: AsyncConnection, rows: Iterable[Any]) -> list[Ticket]:
     """Stored tickets from rows of `tickets`, each with its policy snapshot (read once per process per hash)."""
     rows = list(rows)
-    await _load_snapshots(conn, {row.policy_hash for row in rows})
-    return [_stored(row, _SNAPSHOTS[row.policy_hash]) for row in rows]
+    bodies = await _snapshots(conn, {row.policy_hash for row in rows})
+    return [_stored(row, bodies[row.policy_hash]) for row in rows]
 
 
 def _stored(row: Any, snapshot: Mapping[str, Any]) -> Ticket:

@@ -26,6 +26,8 @@ depends_on = None
 FOREIGN_KEY = "fk_tickets_policy_hash_policy_snapshots"
 CHUNK = 500
 """Ticket ids updated per statement (well under SQLite's limit on bound parameters)."""
+PAGE = 2000
+"""Tickets read at a time."""
 
 snapshots = sa.table("policy_snapshots", sa.column("hash", sa.String), sa.column("body", sa.JSON))
 tickets = sa.table("tickets", sa.column("id", sa.Integer), sa.column("policy_hash", sa.String),
@@ -43,14 +45,17 @@ def _tickets_by_hash(bind: sa.Connection) -> tuple[dict[str, Any], dict[str, lis
     bodies: dict[str, Any] = {}
     owners: dict[str, list[int]] = defaultdict(list)
     hashes: dict[str, str] = {}  # the stored text → its hash: equal texts are parsed once
-    rows = bind.execute(sa.select(tickets.c.id, sa.cast(tickets.c.policy_snapshot, sa.Text)))
-    for ticket_id, stored in rows:
-        digest = hashes.get(stored)
-        if digest is None:
-            body = json.loads(stored)
-            digest = hashes[stored] = content_hash(body)
-            bodies.setdefault(digest, body)
-        owners[digest].append(ticket_id)
+    query = sa.select(tickets.c.id, sa.cast(tickets.c.policy_snapshot, sa.Text)).order_by(tickets.c.id).limit(PAGE)
+    last = None
+    while rows := bind.execute(query if last is None else query.where(tickets.c.id > last)).all():
+        for ticket_id, stored in rows:  # a page at a time: never every snapshot in memory at once
+            digest = hashes.get(stored)
+            if digest is None:
+                body = json.loads(stored)
+                digest = hashes[stored] = content_hash(body)
+                bodies.setdefault(digest, body)
+            owners[digest].append(ticket_id)
+        last = rows[-1][0]
     return bodies, owners
 
 
