@@ -57,12 +57,13 @@ def _targets_chart(targets: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
         return [text("No ticket this period had a time target.", isSubtle=True)]
     rows = [(TARGET_LABELS.get(t["target"], t["target"]), str(t["met"]), str(t["breached"]), str(t["running"]),
              _percent(t["percent_met"]), _minutes(t["median_minutes"]), _minutes(t["p90_minutes"])) for t in totals]
-    chart = {"type": "Chart.VerticalBar", "title": "Targets met (% of decided)", "xAxisTitle": "Target",
-             "yAxisTitle": "% met", "showBarValues": True, "color": "good",
-             "data": [{"x": label, "y": round(t["percent_met"], 1)} for (label, *_), t in zip(rows, totals, strict=True)
-                      if t["percent_met"] is not None],
-             "fallback": _table(("Target", "Met", "Breached", "Running", "% met", "Median", "p90"), rows)}
-    return [chart]
+    table = _table(("Target", "Met", "Breached", "Running", "% met", "Median", "p90"), rows)
+    data = [{"x": label, "y": round(t["percent_met"], 1)} for (label, *_), t in zip(rows, totals, strict=True)
+            if t["percent_met"] is not None]
+    if not data:  # no target decided yet: a chart would be empty, the table says so
+        return [text("Targets (none decided yet)", weight="Bolder"), table]
+    return [{"type": "Chart.VerticalBar", "title": "Targets met (% of decided)", "xAxisTitle": "Target",
+             "yAxisTitle": "% met", "showBarValues": True, "color": "good", "data": data, "fallback": table}]
 
 
 def _priority_chart(by_priority: Mapping[str, int]) -> dict[str, Any]:

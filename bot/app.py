@@ -13,7 +13,7 @@ from aiohttp import web
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.schema import Activity
 
-from bot import outbound
+from bot import board, outbound
 from bot.adapter import FaultlineAdapter, outbox_defer
 from bot.auth import Authenticator, AuthError, KeySource
 from bot.clock import Clock, SystemClock
@@ -73,6 +73,7 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
     app.router.add_get("/metrics", metrics)
     app.on_startup.append(_start)
     app.on_cleanup.append(_stop)
+    board.register(app)  # the SLA board tab and report downloads (its start-up hook runs after _start)
     return app
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -318,6 +318,33 @@ class TicketStore:
             query = query.where(tickets.c.reporter_id == reporter_id)
         async with self.db.read() as conn:
             return await _tickets(conn, await conn.execute(query.order_by(tickets.c.id)))
+
+    async def customer_tickets(self, customer_id: str, *, open_only: bool = False) -> list[Ticket]:
+        """A customer's tickets (only the unresolved ones with ``open_only``), oldest first; tickets opened under
+        one policy share its snapshot, read once."""
+        query = select(tickets).where(tickets.c.customer_id == customer_id)
+        if open_only:
+            query = query.where(tickets.c.status != "resolved")
+        async with self.db.read() as conn:
+            return await _tickets(conn, await conn.execute(query.order_by(tickets.c.id)))
+
+    async def events_of(self, ticket_ids: Sequence[int]) -> dict[int, list[Event]]:
+        """The events of many tickets at once, each ticket's in order (for reports and the board; read-only: equal
+        JSON values may be one shared object)."""
+        found: dict[int, list[Event]] = {i: [] for i in ticket_ids}
+        ids = sorted(found)
+        e = ticket_events.c
+        columns = (e.ticket_id, e.seq, e.kind, e.at, e.actor_id, e.actor_name,
+                   *(cast(c, Text).label(c.name) for c in (e.before, e.after, e.data)))
+        decoded: dict[str, Any] = {"null": None}
+        async with self.db.read() as conn:
+            for start in range(0, len(ids), 500):  # within every database's limit on bound parameters
+                query = select(*columns).where(e.ticket_id.in_(ids[start:start + 500])).order_by(e.ticket_id, e.seq)
+                for ticket_id, seq, kind, at, actor_id, actor_name, *raw in await conn.execute(query):
+                    before, after, data = (None if text is None else decoded[text] if text in decoded
+                                           else decoded.setdefault(text, json.loads(text)) for text in raw)
+                    found[ticket_id].append(Event(ticket_id, seq, kind, at, actor_id, actor_name, before, after, data))
+        return found
 
     async def open_counts(self) -> dict[str, int]:
         """Unresolved tickets by priority ("none" for tickets without one)."""
