@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,8 @@ class Customer:
     escalation: Escalation
     vocabulary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The customer's own words per service id (``[customers.vocabulary]``), read before the built-in ones."""
+    match_window: timedelta = timedelta(hours=4)
+    """How recent an open ticket must be for a new report to be offered to join it (``match_window_hours``)."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,8 @@ def _policy(reader: Reader, library: PolicyLibrary, base: Path) -> Policy:
 
 def _customer(reader: Reader, library: PolicyLibrary, base: Path) -> Customer:
     reader.only(("id", "name", "reference_prefix", "tenants", "policy", "policy_file", "readings", "timezone",
-                 "services", "support_channel", "engineers", "escalation", "vocabulary"))
+                 "services", "support_channel", "engineers", "escalation", "vocabulary",
+                 "match_window_hours"))
     prefix = reader.get("reference_prefix", str, reader.get("id", str).upper())
     if not prefix.isalnum() or not prefix.isupper():
         raise reader.fail("reference_prefix", f"must be upper-case letters and digits, e.g. ACME; got {prefix!r}")
@@ -179,7 +183,16 @@ def _customer(reader: Reader, library: PolicyLibrary, base: Path) -> Customer:
         escalation=Escalation(**{k: escalation.get(k, str, None) for k in ("team_lead", "manager", "duty_manager")},
                               ladder=_ladder(escalation.sub("ladder", required=False))),
         vocabulary=_vocabulary(reader.sub("vocabulary", required=False), _services(reader)),
+        match_window=_match_window(reader),
     )
+
+
+def _match_window(reader: Reader) -> timedelta:
+    """``match_window_hours``: 0 turns the "same problem?" offer off; at most a week."""
+    hours = reader.get("match_window_hours", (int, float), 4)
+    if not 0 <= hours <= 168:
+        raise reader.fail("match_window_hours", f"must be between 0 and 168 hours; got {hours!r}")
+    return timedelta(hours=hours)
 
 
 def _vocabulary(reader: Reader, catalogue: Mapping[str, str]) -> dict[str, tuple[str, ...]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,11 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adaptive_cards import verbs
 from adaptive_cards.cards import welcome_card
 from adaptive_cards.format import local_time
+from bot import subscribing
 from bot.commands import parse_command
 from bot.config import Customer
 from bot.routing import Incoming, route
 from bot.services import CUSTOMER_KEY, TENANT_KEY, Services, card_message
 from bot.store.conversations import Binding, DatabaseStorage
+from bot.store.tickets import CLOSED, InTransaction
 from bot.ticket_gate import ActorContext, InThread, Seen, TicketGate, ticket_id
 from bot.ticket_service import TicketService
 from bot.ticket_views import STATUS_TEXT, soonest_deadline
@@ -142,7 +145,8 @@ class FaultlineBot:
 
     async def _start(self, context: TurnContext, incoming: Incoming, kind: str) -> None:
         first = incoming.text if incoming.action is None else ""
-        await self._apply(context, intake.start(kind, self._intake_context(context), first))
+        ctx = await self._matching_context(context, None, kind)
+        await self._apply(context, intake.start(kind, ctx, first))
 
     async def _on_start_fault(self, context: TurnContext, incoming: Incoming) -> None:
         await self._start(context, incoming, "fault")
@@ -156,8 +160,9 @@ class FaultlineBot:
     async def _on_intake(self, context: TurnContext, incoming: Incoming) -> None:
         state = await self.intake_state.get(context, None)
         value = context.activity.value if isinstance(context.activity.value, dict) else {}
-        await self._apply(context, intake.step(dict(state), intake.Turn(incoming.text, value),
-                                               self._intake_context(context)), state.get(REPORT_KEY))
+        ctx = await self._matching_context(context, state)
+        await self._apply(context, intake.step(dict(state), intake.Turn(incoming.text, value), ctx),
+                          state.get(REPORT_KEY), state)
 
     # -- working tickets: every ticket is found through the visibility gate -------------------------
     def _who(self, context: TurnContext) -> ActorContext:
@@ -243,9 +248,23 @@ class FaultlineBot:
                                     user_zone(context.activity, customer), self.s.clock.now(),
                                     vocabulary=customer.vocabulary)
 
-    async def _apply(self, context: TurnContext, outcome: intake.Outcome, report_key: str | None = None) -> None:
+    async def _matching_context(self, context: TurnContext, state: dict[str, Any] | None,
+                                kind: str = "fault") -> intake.IntakeContext:
+        """The intake's context with the open tickets this report may repeat, when it may still be offered one."""
+        ctx = self._intake_context(context)
+        if not intake.looks_for_match(state, kind):
+            return ctx
+        customer: Customer = context.turn_state[CUSTOMER_KEY]
+        found = await subscribing.candidates(self.gate, self._who(context), customer, ctx.now)
+        return replace(ctx, candidates=found, match_window=customer.match_window)
+
+    async def _apply(self, context: TurnContext, outcome: intake.Outcome, report_key: str | None = None,
+                     state: dict[str, Any] | None = None) -> None:
         if outcome.submission is not None:
             await self._open(context, outcome.submission, report_key)
+            return
+        if outcome.join is not None and state is not None:
+            await self._join(context, outcome.join, report_key, state)
             return
         if outcome.state is None:
             await self._forget_report(context)
@@ -260,8 +279,8 @@ class FaultlineBot:
         if await self.intake_state.get(context, None) is not None:
             await self.intake_state.delete(context)
 
-    async def _open(self, context: TurnContext, submission: intake.Submission, report_key: str | None) -> None:
-        """Open the ticket and clear the report in one transaction (the state write checks its e_tag there)."""
+    async def _clearing(self, context: TurnContext, report_key: str | None) -> tuple[str, InTransaction]:
+        """Forget the report, and how to store that inside the transaction that ends it (checking its e_tag)."""
         await self._forget_report(context)
         state = self.s.state
         document, storage_key = dict(state.get_cached_state(context).state), state.get_storage_key(context)
@@ -270,15 +289,42 @@ class FaultlineBot:
         async def clear(conn: AsyncConnection) -> None:
             await DatabaseStorage(self.s.db, self.s.clock).write_in(conn, storage_key, document)
 
+        return key, clear
+
+    async def _open(self, context: TurnContext, submission: intake.Submission, report_key: str | None) -> None:
+        """Open the ticket and clear the report in one transaction (the state write checks its e_tag there)."""
+        key, clear = await self._clearing(context, report_key)
         try:
             await open_ticket(self.s, context, submission, self._intake_context(context), key, clear)
         finally:  # what is stored now is what this turn's state is: nothing left for save_changes to write
             await self.s.state.load(context, force=True)
 
+    async def _join(self, context: TurnContext, found: intake.Join, report_key: str | None,
+                    state: dict[str, Any]) -> None:
+        """Follow the ticket the reporter recognised, if it is still open and theirs to see; else a new report."""
+        who = self._who(context)
+        seen = await self.gate.visible_ticket(who, found.ticket_id)
+        customer: Customer = context.turn_state[CUSTOMER_KEY]
+        if seen is None or seen.ticket.status in CLOSED or seen.customer.id != customer.id:
+            await context.send_activity(f"{found.reference} was closed meanwhile, so yours is a new report.")
+            declined = intake.Turn("", {verbs.ACTION_KEY: verbs.NOT_SAME_PROBLEM})
+            await self._apply(context, intake.step(dict(state), declined, self._intake_context(context)), report_key)
+            return
+        key, clear = await self._clearing(context, report_key)
+        try:
+            await subscribing.join(self.s, seen, who, context, found, user_zone(context.activity, customer), key,
+                                   clear)
+        finally:
+            await self.s.state.load(context, force=True)
+
     async def replay_opened(self, context: TurnContext, outcome: dict[str, Any]) -> None:
-        """A re-delivered confirm whose ticket was opened: answer with that ticket again."""
+        """A re-delivered confirm whose ticket was opened (or "same problem" whose ticket was joined): answer with
+        that ticket again."""
         seen = await self.gate.visible_ticket(self._who(context), ticket_id(outcome.get("ticket")))
-        if seen is not None:
+        if seen is not None and outcome.get("joined"):
+            await subscribing.answer_joined(self.s, context, seen, str(outcome.get("intake")),
+                                            user_zone(context.activity, seen.customer))
+        elif seen is not None:
             await answer_opened(self.s, context, seen.customer, seen.ticket, str(outcome.get("intake")),
                                 user_zone(context.activity, seen.customer))
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
-from bot.store.schema import reference_counters, ticket_events, tickets
+from bot.store.schema import reference_counters, ticket_events, ticket_subscribers, tickets
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,27 @@ class Event:
     data: Mapping[str, Any] | None
 
 
+@dataclass(frozen=True)
+class Subscriber:
+    """Someone following a ticket they did not open (``source``: joined at intake, or merged in)."""
+
+    ticket_id: int
+    subscriber_id: str
+    subscriber_name: str
+    conversation_id: str
+    tenant_id: str | None
+    service_url: str | None
+    activity_id: str | None
+    source: str
+    from_ticket_id: int | None
+    join_key: str
+    status: str
+    joined_at: datetime
+
+
+ACTIVE, SPLIT = "active", "split"
+CLOSED = ("resolved", "merged")
+"""Statuses of a ticket that is no longer open: resolved, or merged into another."""
 T = TypeVar("T")
 InTransaction = Callable[[AsyncConnection], Awaitable[None]]
 
@@ -238,14 +259,70 @@ class TicketStore:
             return None if row is None else _row(Ticket, row)
 
     async def open_tickets(self, *, assignee_id: str | None = None, reporter_id: str | None = None) -> list[Ticket]:
-        """Tickets not yet resolved, assigned to or reported by someone."""
-        query = select(tickets).where(tickets.c.status != "resolved")
+        """Tickets not yet resolved (nor merged), assigned to, reported or followed by someone."""
+        query = select(tickets).where(tickets.c.status.not_in(CLOSED))
         if assignee_id is not None:
             query = query.where(tickets.c.assignee_id == assignee_id)
         if reporter_id is not None:
-            query = query.where(tickets.c.reporter_id == reporter_id)
+            following = select(ticket_subscribers.c.ticket_id).where(
+                ticket_subscribers.c.subscriber_id == reporter_id, ticket_subscribers.c.status == ACTIVE)
+            query = query.where(or_(tickets.c.reporter_id == reporter_id, tickets.c.id.in_(following)))
         async with self.db.read() as conn:
             return [_row(Ticket, row) for row in await conn.execute(query.order_by(tickets.c.id))]
+
+    async def open_for_customer(self, customer_id: str, since: datetime) -> list[Ticket]:
+        """The customer's open tickets reported since ``since`` (what a new report may repeat)."""
+        query = select(tickets).where(tickets.c.customer_id == customer_id, tickets.c.status.not_in(CLOSED),
+                                      tickets.c.reported_at >= since).order_by(tickets.c.id)
+        async with self.db.read() as conn:
+            return [_row(Ticket, row) for row in await conn.execute(query)]
+
+    # -- subscribers -------------------------------------------------------------------------------------
+    async def subscribers(self, ticket_id: int, conn: AsyncConnection | None = None) -> list[Subscriber]:
+        """Who follows the ticket now, in the order they joined."""
+        query = select(ticket_subscribers).where(ticket_subscribers.c.ticket_id == ticket_id,
+                                                 ticket_subscribers.c.status == ACTIVE).order_by(
+            ticket_subscribers.c.id)
+        if conn is not None:
+            return [_row(Subscriber, row) for row in await conn.execute(query)]
+        async with self.db.read() as own:
+            return [_row(Subscriber, row) for row in await own.execute(query)]
+
+    async def subscription(self, join_key: str) -> Subscriber | None:
+        """The subscription a join (a report's key, or a merge's) made, if it did."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(ticket_subscribers).where(ticket_subscribers.c.join_key == join_key))
+                   ).one_or_none()
+            return None if row is None else _row(Subscriber, row)
+
+    async def subscribe(self, conn: AsyncConnection, subscriber: Subscriber) -> bool:
+        """Add (or re-activate) a follower inside the caller's transaction; False when they already follow it."""
+        values = {f.name: getattr(subscriber, f.name) for f in fields(Subscriber)}
+        found = (await conn.execute(select(ticket_subscribers.c.status, ticket_subscribers.c.id).where(
+            ticket_subscribers.c.ticket_id == subscriber.ticket_id,
+            ticket_subscribers.c.subscriber_id == subscriber.subscriber_id))).one_or_none()
+        if found is None:
+            inserted = await conn.execute(self.db.insert(ticket_subscribers).values(**values)
+                                          .on_conflict_do_nothing().returning(ticket_subscribers.c.id))
+            return inserted.one_or_none() is not None
+        if found.status == ACTIVE:
+            return False
+        await conn.execute(update(ticket_subscribers).where(ticket_subscribers.c.id == found.id)
+                           .values(**values, left_at=None))
+        return True
+
+    async def unsubscribe(self, conn: AsyncConnection, ticket_id: int, subscriber_id: str, at: datetime) -> bool:
+        """Stop a follower (a split); False when they did not follow it."""
+        done = await conn.execute(update(ticket_subscribers).where(
+            ticket_subscribers.c.ticket_id == ticket_id, ticket_subscribers.c.subscriber_id == subscriber_id,
+            ticket_subscribers.c.status == ACTIVE).values(status=SPLIT, left_at=at))
+        return bool(done.rowcount)
+
+    async def record_subscriber_card(self, join_key: str, activity_id: str | None) -> None:
+        """Where the follower's card was posted, for redraws in place."""
+        async with self.db.write() as conn:
+            await conn.execute(update(ticket_subscribers).where(ticket_subscribers.c.join_key == join_key)
+                               .values(activity_id=activity_id))
 
     async def open_counts(self) -> dict[str, int]:
         """Unresolved tickets by priority ("none" for tickets without one)."""
