@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from adaptive_cards import verbs
 from adaptive_cards.cards import welcome_card
 from adaptive_cards.format import local_time
 from bot import subscribing
+from bot.actions import ENGINEER
 from bot.commands import parse_command
 from bot.config import Customer
 from bot.routing import Incoming, route
@@ -24,6 +26,7 @@ from bot.services import CUSTOMER_KEY, TENANT_KEY, Services, card_message
 from bot.store.conversations import Binding, DatabaseStorage
 from bot.store.tickets import CLOSED, InTransaction
 from bot.ticket_gate import ActorContext, InThread, Seen, TicketGate, ticket_id
+from bot.ticket_service import Outcome as TicketOutcome
 from bot.ticket_service import TicketService
 from bot.ticket_views import STATUS_TEXT, soonest_deadline
 from bot.ticketing import answer_opened, open_ticket
@@ -186,9 +189,20 @@ class FaultlineBot:
             await self._invoke_reply(context, card=await self.tickets.card(seen, tz))
         else:
             version = data.get("version")
-            outcome = await self.tickets.act(seen, verb=verb, inputs=data, origin=context.activity.conversation.id,
-                                             card_version=version if isinstance(version, int) else None, tz=tz)
+            outcome = await self._act(context, seen, verb, data, version if isinstance(version, int) else None,
+                                      context.activity.conversation.id, tz)
             await self._invoke_reply(context, card=outcome.card)
+
+    async def _act(self, context: TurnContext, seen: Seen, verb: str, inputs: Mapping[str, Any],
+                   card_version: int | None, origin: str | None, tz: ZoneInfo) -> TicketOutcome:
+        """One verb on a ticket; a merge finds its main ticket through the gate as well."""
+        if verb == verbs.MERGE and seen.actor.role == ENGINEER:
+            main = await self.gate.visible_ticket(self._who(context), str(inputs.get("into") or "").strip().upper()
+                                                  or None)
+            return await self.tickets.merge(seen, main, card_version=card_version, origin=origin, tz=tz)
+        if verb == verbs.SPLIT and seen.actor.role == ENGINEER:
+            return await self.tickets.split(seen, origin=origin, tz=tz)
+        return await self.tickets.act(seen, verb=verb, inputs=inputs, origin=origin, card_version=card_version, tz=tz)
 
     async def _invoke_reply(self, context: TurnContext, card: dict[str, Any] | None = None, message: str = "") -> None:
         body = ({"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": card} if card else
@@ -209,8 +223,7 @@ class FaultlineBot:
         if command.verb is None:  # status
             await context.send_activity(card_message(await self.tickets.card(seen, tz)))
             return
-        outcome = await self.tickets.act(seen, verb=command.verb, inputs=command.inputs, card_version=None,
-                                         origin=None, tz=tz)
+        outcome = await self._act(context, seen, command.verb, command.inputs, None, None, tz)
         await context.send_activity(card_message(outcome.card, outcome.message))
 
     async def _ticket_for(self, context: TurnContext, reference: str | None) -> Seen | None:

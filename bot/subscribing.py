@@ -70,7 +70,7 @@ def joined_text(reference: str) -> str:
 
 def contributions(events: Sequence[Event]) -> list[dict[str, Any]]:
     """Every follower's contribution to the ticket's impact, from its audit log."""
-    return [dict((e.data or {}).get("impact") or {}) for e in events if e.kind == JOINED]
+    return [dict((e.data or {}).get("impact") or {}) for e in events if e.kind in (JOINED, "merged_in")]
 
 
 async def join(s: Services, seen: Seen, who: ActorContext, context: TurnContext, found: intake.Join, tz: ZoneInfo,
@@ -83,11 +83,13 @@ async def join(s: Services, seen: Seen, who: ActorContext, context: TurnContext,
     tickets = TicketService(s)
     card = await tickets.card_for(seen.customer, ticket, await s.tickets.events(ticket.id), REPORTER, tz)
     queued: list[str] = []
+    added: list[bool] = []
 
     async def write(conn: AsyncConnection) -> None:
         await clear_state(conn)
         if not await s.tickets.subscribe(conn, follower):
             return
+        added.append(True)
         queued.extend(await _joined_in(s, conn, seen, follower, impact.contribution(found.answers), card, now))
         if activity.id:
             await s.conversations.finish_activity(activity.id, now, conn=conn, outcome={
@@ -100,12 +102,12 @@ async def join(s: Services, seen: Seen, who: ActorContext, context: TurnContext,
         if await s.tickets.subscription(report_key) is None:
             await context.send_activity(RACED)
             return None
-    if queued:
+    if added:
         turn = TURN_ACTIVITY.get()
         if turn is not None:
             turn.done = True
         outbound.kick(s.scheduler, queued)
-    await answer_joined(s, context, seen, report_key, tz, held=bool(queued))
+    await answer_joined(s, context, seen, report_key, tz, held=bool(added))
     return ticket
 
 

@@ -51,7 +51,8 @@ class TimerStore:
         self.db, self.instance, self.lease = db, instance, lease
 
     async def replan(self, ticket_id: int, planned: Sequence[PlannedTimer], now: datetime) -> None:
-        """Add the timers the ticket needs; retire pending ones it no longer needs."""
+        """Add the timers the ticket needs (reviving cancelled ones needed again); retire pending ones it no longer
+        needs."""
         keys = [p.key(ticket_id) for p in planned]
         async with self.db.write() as conn:
             if planned:
@@ -60,6 +61,8 @@ class TimerStore:
                         for p in planned]
                 await conn.execute(self.db.insert(timers).values(rows).on_conflict_do_nothing(
                     index_elements=["key"]))
+                await conn.execute(update(timers).where(timers.c.key.in_(keys), timers.c.status == CANCELLED)
+                                   .values(status=PENDING))  # needed again (a split duplicate's)
             await conn.execute(update(timers).where(timers.c.ticket_id == ticket_id, timers.c.status == PENDING,
                                                     timers.c.kind.not_in(UNPLANNED), timers.c.key.not_in(keys))
                                .values(status=CANCELLED))

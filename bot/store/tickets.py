@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
-from bot.store.schema import reference_counters, ticket_events, ticket_subscribers, tickets
+from bot.store.schema import reference_counters, ticket_events, ticket_subscribers, tickets, timers
 
 
 @dataclass(frozen=True)
@@ -317,6 +317,17 @@ class TicketStore:
             ticket_subscribers.c.ticket_id == ticket_id, ticket_subscribers.c.subscriber_id == subscriber_id,
             ticket_subscribers.c.status == ACTIVE).values(status=SPLIT, left_at=at))
         return bool(done.rowcount)
+
+    async def merged_follower(self, conn: AsyncConnection, from_ticket_id: int) -> Subscriber | None:
+        """The active subscription a merge of this (duplicate) ticket made."""
+        row = (await conn.execute(select(ticket_subscribers).where(
+            ticket_subscribers.c.from_ticket_id == from_ticket_id, ticket_subscribers.c.status == ACTIVE))).first()
+        return None if row is None else _row(Subscriber, row)
+
+    async def retire_timers(self, conn: AsyncConnection, ticket_id: int) -> None:
+        """Cancel the ticket's pending timers (a merged duplicate's), inside the caller's transaction."""
+        await conn.execute(update(timers).where(timers.c.ticket_id == ticket_id, timers.c.status == "pending")
+                           .values(status="cancelled"))
 
     async def record_subscriber_card(self, join_key: str, activity_id: str | None) -> None:
         """Where the follower's card was posted, for redraws in place."""
