@@ -54,6 +54,7 @@ ROUTES: tuple[tuple[Callable[[Incoming], bool], str], ...] = (
     (lambda i: i.action is not None, "stale_card"),
     (lambda i: not i.text, "welcome"),
     (lambda i: intent_of(i.text) == "help", "help"),
+    (lambda i: intent_of(i.text) == "known_issue", "known_issues"),
     (lambda i: kind_of(i.text) == "question", "start_question"),
     (lambda i: kind_of(i.text) == "change", "start_change"),
     (lambda i: True, "start_fault"),

@@ -52,11 +52,13 @@ def candidate(seen: Seen) -> Candidate:
                      ticket.report.get("site_name"), ticket.reported_at, bool(ticket.assignee_id))
 
 
-async def candidates(gate: TicketGate, who: ActorContext, customer: Customer, now: datetime) -> tuple[Candidate, ...]:
+async def candidates(gate: TicketGate, who: ActorContext, customer: Customer, now: datetime,
+                     window: timedelta | None = None) -> tuple[Candidate, ...]:
     """The reporter's own customer's open tickets within the customer's window (none when the window is 0)."""
-    if customer.match_window <= timedelta(0):
+    window = customer.match_window if window is None else window
+    if window <= timedelta(0):
         return ()
-    return tuple(candidate(seen) for seen in await gate.offerable(who, customer, now - customer.match_window))
+    return tuple(candidate(seen) for seen in await gate.offerable(who, customer, now - window))
 
 
 def card_key(report_key: str) -> str:

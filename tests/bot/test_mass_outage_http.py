@@ -122,8 +122,8 @@ async def test_an_impact_that_crosses_a_threshold_is_suggested_exactly_once(faul
                                                                          .channel_conversation_id)]
     suggested = [t for t in thread if "P1 suggested by" in t]
     assert len(suggested) == 1, thread
-    assert suggested[0].startswith(f"10 users at 2 sites: {ticket.priority} → P1 suggested by 'Call delivery to more than one "
-                                   "site or to a mission critical site is impacted'")
+    assert suggested[0].startswith(f"10 users at 2 sites: {ticket.priority} → P1 suggested by 'Call delivery to more "
+                                   "than one site or to a mission critical site is impacted'")
     assert (await ticket_now(faultline, ticket)).priority == ticket.priority  # never an automatic upgrade
 
 
@@ -164,3 +164,12 @@ async def engineer(faultline: Running, text: str) -> str:
     assert await faultline.say(text, user=ENGINEER_A, user_name="Eng Alpha", tenant=MSP_TENANT,
                                conversation=conversation) == 200
     return " ".join(json.dumps(m) for m in faultline.connector.messages(conversation)[before:])
+
+
+async def test_me_too_lists_the_customers_open_incidents_and_nobody_elses(faultline: Running) -> None:
+    ticket = await first_report(faultline)
+    for words in ("me too", "same here", "is there a known issue?"):
+        listed = " ".join(await say(faultline, words))
+        assert f"- {ticket.reference} · {ticket.priority} · inbound calls at Leeds" in listed, listed
+    elsewhere = " ".join(await say(faultline, "is there a known issue?", user=CAT, tenant=DUOCALL_TENANT))
+    assert ticket.reference not in elsewhere and "There's no open incident" in elsewhere
