@@ -109,7 +109,7 @@ async def join(s: Services, seen: Seen, who: ActorContext, context: TurnContext,
         if turn is not None:
             turn.done = True
         outbound.kick(s.scheduler, queued)
-    await answer_joined(s, context, seen, report_key, tz, held=bool(added))
+    await answer_joined(s, context, seen, report_key, tz, held=bool(added), card=card)
     return ticket
 
 
@@ -120,8 +120,8 @@ async def _joined_in(s: Services, conn: AsyncConnection, seen: Seen, follower: S
     await s.tickets.note(ticket.id, kind=JOINED, at=now, conn=conn, actor_id=follower.subscriber_id,
                          actor_name=follower.subscriber_name,
                          data={"subscriber": follower.subscriber_id, "impact": contributed, "via": "same problem"})
-    events = await s.tickets.events(ticket.id, conn=conn)
-    reporters = 1 + len(await s.tickets.subscribers(ticket.id, conn=conn))
+    events = await s.tickets.events(ticket.id, conn=conn, kinds=(JOINED, "merged_in", SUGGESTED))
+    reporters = 1 + await s.tickets.subscriber_count(conn, ticket.id)
     rows: list[dict[str, Any] | None] = [outbound.held_for_reply(outbound.row(
         card_key(follower.join_key), ticket_id=ticket.id, purpose="subscriber_card",
         recipient=f"conversation:{follower.conversation_id}", tenant_id=follower.tenant_id, now=now,
@@ -172,14 +172,14 @@ async def _to_thread(s: Services, ticket: Ticket, what: str, now: datetime, mess
 
 
 async def answer_joined(s: Services, context: TurnContext, seen: Seen, report_key: str, tz: ZoneInfo,
-                        held: bool = False) -> None:
+                        held: bool = False, card: dict[str, Any] | None = None) -> None:
     """"You're now following X" with its card, once (as `ticketing.answer_opened` does for a new ticket)."""
     key, now = card_key(report_key), s.clock.now()
     lease = s.scheduler.outbox.lease if s.scheduler is not None else timedelta(seconds=60)
     if not held and not await outbound.take_for_reply(s.db, key, outbound.REPLY, now, lease):
         await context.send_activity(f"You're following {seen.ticket.reference}; its card is on its way.")
         return
-    card = await TicketService(s).card(seen, tz)
+    card = card or await TicketService(s).card(seen, tz)
     try:
         sent = await context.send_activity(card_message(card, joined_text(seen.ticket.reference)))
     except ConnectorError as exc:  # the outbox sends it now, and retries

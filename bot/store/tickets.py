@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -288,6 +288,11 @@ class TicketStore:
         async with self.db.read() as own:
             return [_row(Subscriber, row) for row in await own.execute(query)]
 
+    async def subscriber_count(self, conn: AsyncConnection, ticket_id: int) -> int:
+        """How many follow the ticket now."""
+        return int((await conn.execute(select(func.count()).select_from(ticket_subscribers).where(
+            ticket_subscribers.c.ticket_id == ticket_id, ticket_subscribers.c.status == ACTIVE))).scalar_one())
+
     async def subscription(self, join_key: str) -> Subscriber | None:
         """The subscription a join (a report's key, or a merge's) made, if it did."""
         async with self.db.read() as conn:
@@ -342,9 +347,12 @@ class TicketStore:
         async with self.db.read() as conn:
             return {priority or "none": int(count) for priority, count in await conn.execute(query)}
 
-    async def events(self, ticket_id: int, conn: AsyncConnection | None = None) -> list[Event]:
-        """The ticket's events in order (``conn``: as seen inside that transaction)."""
+    async def events(self, ticket_id: int, conn: AsyncConnection | None = None,
+                     kinds: Sequence[str] | None = None) -> list[Event]:
+        """The ticket's events in order (``conn``: as seen inside that transaction; ``kinds``: only those)."""
         query = select(ticket_events).where(ticket_events.c.ticket_id == ticket_id).order_by(ticket_events.c.seq)
+        if kinds is not None:
+            query = query.where(ticket_events.c.kind.in_(list(kinds)))
         if conn is not None:
             return [_row(Event, row) for row in await conn.execute(query)]
         async with self.db.read() as own:
