@@ -89,6 +89,7 @@ async def join(s: Services, seen: Seen, who: ActorContext, context: TurnContext,
 
     async def write(conn: AsyncConnection) -> None:
         await clear_state(conn)
+        await s.tickets.lock(conn, ticket.id)
         if not await s.tickets.subscribe(conn, follower):
             return
         added.append(True)

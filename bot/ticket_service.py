@@ -160,6 +160,7 @@ class TicketService:
             follower = Subscriber(target.id, ticket.reporter_id, ticket.reporter_name, ticket.reporter_conversation_id,
                                   (reference.get("conversation") or {}).get("tenantId"), reference.get("serviceUrl"),
                                   ticket.reporter_activity_id, "merged", ticket.id, f"merge:{ticket.id}", ACTIVE, now)
+            await self.s.tickets.lock(conn, target.id)
             await self.s.tickets.subscribe(conn, follower)
             await self.s.tickets.note(target.id, kind="merged_in", at=now, conn=conn, actor_id=duplicate.actor.id,
                                       actor_name=duplicate.actor.name, data={
@@ -188,6 +189,7 @@ class TicketService:
             if follower is None:
                 return
             main.append(follower.ticket_id)
+            await self.s.tickets.lock(conn, follower.ticket_id)
             await self.s.tickets.unsubscribe(conn, follower.ticket_id, follower.subscriber_id, now)
             await self.s.tickets.note(follower.ticket_id, kind="split_out", at=now, conn=conn,
                                       actor_id=duplicate.actor.id, actor_name=duplicate.actor.name,

@@ -187,8 +187,7 @@ class TicketStore:
             return int((await conn.execute(query)).scalar_one())
 
     async def _append(self, conn: AsyncConnection, ticket_id: int, **event: Any) -> int:
-        if not self.db.is_sqlite:  # one writer per ticket at a time; SQLite is serialised already
-            await conn.execute(select(tickets.c.id).where(tickets.c.id == ticket_id).with_for_update())
+        await self.lock(conn, ticket_id)  # one writer per ticket at a time; SQLite is serialised already
         seq = (await conn.execute(select(func.coalesce(func.max(ticket_events.c.seq), 0) + 1)
                                   .where(ticket_events.c.ticket_id == ticket_id))).scalar_one()
         await conn.execute(ticket_events.insert().values(ticket_id=ticket_id, seq=seq, **event))
@@ -299,6 +298,12 @@ class TicketStore:
             row = (await conn.execute(select(ticket_subscribers).where(ticket_subscribers.c.join_key == join_key))
                    ).one_or_none()
             return None if row is None else _row(Subscriber, row)
+
+    async def lock(self, conn: AsyncConnection, ticket_id: int) -> None:
+        """Hold the ticket's row for this transaction before anything refers to it (a subscription's foreign key
+        would take a weaker lock first, and two such transactions then deadlock upgrading it)."""
+        if not self.db.is_sqlite:
+            await conn.execute(select(tickets.c.id).where(tickets.c.id == ticket_id).with_for_update())
 
     async def subscribe(self, conn: AsyncConnection, subscriber: Subscriber) -> bool:
         """Add (or re-activate) a follower inside the caller's transaction; False when they already follow it."""
