@@ -35,7 +35,7 @@ import aiohttp
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from intake_bench import ROOT, free_port, fresh_database, percentiles, wait_alive  # noqa: E402
+from intake_bench import ROOT, free_port, fresh_database, percentiles, wait_alive
 
 TENANT = "00000000-0000-0000-0000-000000000001"  # the demo Maintel customer
 MSP_TENANT = "00000000-0000-0000-0000-0000000000aa"
@@ -118,6 +118,7 @@ class Burst:
     def __init__(self, url: str, service_url: str, connector: Connector) -> None:
         self.url, self.service_url, self.connector = url, service_url, connector
         self.latencies: list[float] = []
+        self.by_kind: dict[str, list[float]] = defaultdict(list)
         self.answered = 0
         self.failed = 0
         self.yes = 0
@@ -133,6 +134,8 @@ class Burst:
             async with session.post(self.url, json=activity(user, text, self.service_url)) as response:
                 await response.read()
             self.latencies.append(time.perf_counter() - began)
+            self.by_kind["report" if text == REPORT else "yes" if text.startswith("yes") else "other"].append(
+                self.latencies[-1])
             if response.status >= 300:
                 self.failed += 1
                 return
@@ -223,6 +226,7 @@ async def main() -> None:
                     break
                 await asyncio.sleep(0.1)
             burst.latencies.clear()
+            burst.by_kind.clear()
             rng = random.Random(7)
             declining = set(rng.sample(range(1, args.reporters), args.decline))
             began = time.perf_counter()
@@ -235,6 +239,9 @@ async def main() -> None:
                   f"{args.spread:g} s), real `python -m bot` on PostgreSQL, fake connector on loopback")
             print(f"  burst took                         {elapsed:7.1f} s, {len(burst.latencies)} turns")
             print(f"  turn latency                       p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
+            for kind, samples in sorted(burst.by_kind.items()):
+                k50, k99 = percentiles(samples)
+                print(f"    {kind + ' turns':<32} p50 {k50:7.1f} ms   p99 {k99:7.1f} ms   ({len(samples)})")
             print(f"  reporters answered                 {burst.answered} of {args.reporters} "
                   f"({burst.failed} without an answer)")
             print(f"  tickets                            {tickets} (expected {1 + args.decline})")

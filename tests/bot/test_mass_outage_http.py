@@ -4,15 +4,27 @@ impact, merge and split."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from adaptive_cards import verbs as v
 from bot.reminders.store import TimerStore
 from bot.store.tickets import Subscriber, Ticket, TicketStore
-from tests.bot.conftest import Running
-from tests.bot.fakes import DUOCALL_TENANT, MAINTEL_TENANT, MSP_TENANT
+from tests.bot.conftest import Running, desk_on
+from tests.bot.fakes import DUOCALL_TENANT, MAINTEL_TENANT, MSP_TENANT, FakeConnector
 from tests.bot.test_intake_extract_http import ANSWERS, _asked, report
 from tests.bot.test_ticket_actions import ENGINEER_A, invoke, shown, ticket_now
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def faultline(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
+    """Each test on SQLite and on PostgreSQL (which skips without FAULTLINE_TEST_DATABASE_URL)."""
+    async with desk_on(request.param, tmp_path, FakeConnector()) as running:
+        yield running
+
 
 LEEDS = "since 9:40 nobody at the Leeds office can receive inbound calls"
 ADA, BEN, CAT = (f"00000000-0000-0000-0000-0000000000{n}" for n in ("u1", "u2", "u3"))
