@@ -148,6 +148,24 @@ class Burst:
         self.answered += 1
 
 
+async def echo_burst(session: aiohttp.ClientSession, url: str, service_url: str, reporters: int,
+                     spread: float) -> list[float]:
+    """The baseline: the same turns on the same schedule against botbuilder's echo bot."""
+    latencies: list[float] = []
+    rng = random.Random(7)
+
+    async def one(user: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        for text in (REPORT, "yes, same problem"):
+            began = time.perf_counter()
+            async with session.post(url, json=activity(user, text, service_url)) as response:
+                await response.read()
+            latencies.append(time.perf_counter() - began)
+
+    await asyncio.gather(*(one(n, rng.uniform(0, spread)) for n in range(1, reporters)))
+    return latencies
+
+
 async def database_counts(url: str) -> tuple[int, int]:
     from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -216,9 +234,15 @@ async def main() -> None:
     bot = subprocess.Popen([sys.executable, "-m", "bot", "--port", str(bot_port)], cwd=ROOT,
                            env={**os.environ, **env}, stdout=subprocess.DEVNULL,
                            stderr=open(args.log, "wb") if args.log else subprocess.DEVNULL)  # noqa: SIM115
+    echo_port = free_port()
+    echo = subprocess.Popen([sys.executable, "bench/echo_bot.py", str(echo_port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.reporters + 10)) as session:
             await wait_alive(session, f"http://127.0.0.1:{bot_port}/healthz")
+            await wait_alive(session, f"http://127.0.0.1:{echo_port}/healthz")
+            baseline = await echo_burst(session, f"http://127.0.0.1:{echo_port}/api/messages", service_url,
+                                        args.reporters, args.spread)
             burst = Burst(f"http://127.0.0.1:{bot_port}/api/messages", service_url, connector)
             await burst.reporter(session, 0, 0.0, False)  # the first report opens the ticket
             for _ in range(100):  # its channel thread is posted by the outbox
@@ -242,6 +266,9 @@ async def main() -> None:
             for kind, samples in sorted(burst.by_kind.items()):
                 k50, k99 = percentiles(samples)
                 print(f"    {kind + ' turns':<32} p50 {k50:7.1f} ms   p99 {k99:7.1f} ms   ({len(samples)})")
+            e50, e99 = percentiles(baseline)
+            print(f"  baseline: echo bot, same schedule  p50 {e50:7.1f} ms   p99 {e99:7.1f} ms   (ratio "
+                  f"{p50 / e50:.1f}x / {p99 / e99:.1f}x)")
             print(f"  reporters answered                 {burst.answered} of {args.reporters} "
                   f"({burst.failed} without an answer)")
             print(f"  tickets                            {tickets} (expected {1 + args.decline})")
@@ -259,8 +286,9 @@ async def main() -> None:
             await asyncio.sleep(2.0)  # anything doubled would arrive by now
             fan_out_figures(connector, update_at, followers_seen)
     finally:
-        bot.terminate()
-        bot.wait(timeout=10)
+        for process in (bot, echo):
+            process.terminate()
+            process.wait(timeout=10)
         await runner.cleanup()
 
 
