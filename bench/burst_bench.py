@@ -35,7 +35,7 @@ import aiohttp
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from intake_bench import ROOT, free_port, fresh_database, percentiles, wait_alive
+from intake_bench import ROOT, cpu_seconds, free_port, fresh_database, percentiles, wait_alive
 
 TENANT = "00000000-0000-0000-0000-000000000001"  # the demo Maintel customer
 MSP_TENANT = "00000000-0000-0000-0000-0000000000aa"
@@ -196,11 +196,13 @@ def fan_out_figures(connector: Connector, began: float, followers: set[str]) -> 
     per_conversation = Counter(c[2] for c in updates)
     keys = Counter(c[3] for c in updates)
     last = max((c[0] for c in updates), default=began)
+    last_put = max((c[0] for c in redraws), default=began)
     print(f"\nOne engineer update to {len(followers)} subscribers:")
     print(f"  time to the last delivery          {last - began:7.1f} s")
     print(f"  updates delivered                  {len(per_conversation)} of {len(followers)} subscribers "
           f"({len(followers) - len(per_conversation)} lost), {sum(n - 1 for n in keys.values())} duplicates")
-    print(f"  cards updated in place (PUT)       {len({c[2] for c in redraws})} of {len(followers)}")
+    print(f"  cards updated in place (PUT)       {len({c[2] for c in redraws})} of {len(followers)}, the last after "
+          f"{last_put - began:.1f} s")
     by_conversation: dict[str, list[float]] = defaultdict(list)
     for c in sends:
         by_conversation[c[2]].append(c[0])
@@ -253,15 +255,16 @@ async def main() -> None:
             burst.by_kind.clear()
             rng = random.Random(7)
             declining = set(rng.sample(range(1, args.reporters), args.decline))
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), cpu_seconds(bot.pid)
             await asyncio.gather(*(burst.reporter(session, n, rng.uniform(0, args.spread), n in declining)
                                    for n in range(1, args.reporters)))
-            elapsed = time.perf_counter() - began
+            elapsed, cpu = time.perf_counter() - began, cpu_seconds(bot.pid) - cpu
             tickets, followers = await database_counts(args.database)
             p50, p99 = percentiles(burst.latencies)
             print(f"{args.reporters} reporters of one outage (the first opens the ticket; the others start within "
                   f"{args.spread:g} s), real `python -m bot` on PostgreSQL, fake connector on loopback")
-            print(f"  burst took                         {elapsed:7.1f} s, {len(burst.latencies)} turns")
+            print(f"  burst took                         {elapsed:7.1f} s, {len(burst.latencies)} turns, server CPU "
+                  f"{1000 * cpu / len(burst.latencies):.1f} ms per turn")
             print(f"  turn latency                       p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
             for kind, samples in sorted(burst.by_kind.items()):
                 k50, k99 = percentiles(samples)
@@ -278,9 +281,11 @@ async def main() -> None:
             async with session.post(burst.url, json=activity(
                     999_999, f"update MAINTEL-000001 {UPDATE}", service_url, MSP_TENANT, ENGINEER)) as response:
                 await response.read()
-            for _ in range(600):
-                delivered = {c[2] for c in connector.calls if c[0] >= update_at and c[4].startswith("Update on")}
-                if followers_seen <= delivered:
+            for _ in range(600):  # until every subscriber has the update and the card redrawn
+                since = [c for c in connector.calls if c[0] >= update_at]
+                delivered = {c[2] for c in since if c[4].startswith("Update on")}
+                redrawn = {c[2] for c in since if c[1] == "PUT"}
+                if followers_seen <= delivered and followers_seen <= redrawn:
                     break
                 await asyncio.sleep(0.5)
             await asyncio.sleep(2.0)  # anything doubled would arrive by now
