@@ -216,7 +216,10 @@ class FaultlineBot:
         if verb == verbs.MERGE and seen.actor.role == ENGINEER:
             main = await self.gate.visible_ticket(self._who(context), str(inputs.get("into") or "").strip().upper()
                                                   or None)
-            return await self.tickets.merge(seen, main, card_version=card_version, origin=origin, tz=tz)
+            outcome = await self.tickets.merge(seen, main, card_version=card_version, origin=origin, tz=tz)
+            if outcome.accepted and main is not None:
+                await subscribing.reconsider(self.s, main)
+            return outcome
         if verb == verbs.SPLIT and seen.actor.role == ENGINEER:
             return await self.tickets.split(seen, origin=origin, tz=tz)
         return await self.tickets.act(seen, verb=verb, inputs=inputs, origin=origin, card_version=card_version, tz=tz)

@@ -31,6 +31,9 @@ class Incoming:
         return self.conversation_type == "personal" or self.mentioned or self.action is not None
 
 
+ENGINEER_ONLY = (verbs.MERGE, verbs.SPLIT)
+
+
 def _words(incoming: Incoming) -> str:
     return " ".join(incoming.text.lower().split())
 
@@ -48,6 +51,8 @@ ROUTES: tuple[tuple[Callable[[Incoming], bool], str], ...] = (
     (lambda i: i.from_msp, "msp_help"),
     (lambda i: not i.intake_active and (c := _command(i)) is not None and c.verb in CUSTOMER_VERBS,
      "ticket_command"),
+    (lambda i: not i.intake_active and (c := _command(i)) is not None and c.verb in ENGINEER_ONLY and bool(c.reference),
+     "ticket_command"),  # a customer's "merge X into Y": refused with the reason, not read as a report
     (lambda i: i.action == verbs.START_REPORT, "start_fault"),
     (lambda i: i.action == verbs.HELP and not i.intake_active, "help"),
     (lambda i: i.intake_active, "intake"),

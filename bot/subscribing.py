@@ -139,6 +139,18 @@ async def _joined_in(s: Services, conn: AsyncConnection, seen: Seen, follower: S
     return [row["key"] for row in found[1:]]
 
 
+async def reconsider(s: Services, main: Seen) -> None:
+    """After a merge: the main ticket's joined impact, suggested to the engineers if it now classifies higher."""
+    ticket, now = main.ticket, s.clock.now()
+    async with s.db.write() as conn:
+        await s.tickets.lock(conn, ticket.id)
+        events = await s.tickets.events(ticket.id, conn=conn, kinds=(JOINED, "merged_in", SUGGESTED))
+        reporters = 1 + await s.tickets.subscriber_count(conn, ticket.id)
+        row = await _suggestion(s, conn, main, events, reporters, now)
+        await enqueue_in(s.db, conn, [row] if row else [])
+    outbound.kick(s.scheduler, [row["key"]] if row else [])
+
+
 async def _suggestion(s: Services, conn: AsyncConnection, seen: Seen, events: Sequence[Event], reporters: int,
                       now: datetime) -> dict[str, Any] | None:
     """A higher priority the joined impact now reaches, suggested once per priority on the engineers' thread."""

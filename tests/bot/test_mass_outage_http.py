@@ -151,8 +151,8 @@ async def test_a_merge_retires_the_duplicates_timers_and_a_split_restores_them(f
 
     refused = await engineer(faultline, f"merge {duplicate.reference} into {duplicate.reference}")
     assert "cannot be merged into itself" in refused
-    by_reporter = " ".join(await say(faultline, f"merge {duplicate.reference} into {main.reference}", user=ADA))
-    assert "merged" not in by_reporter.lower() or "Only" in by_reporter
+    by_reporter = " ".join(await say(faultline, f"merge {duplicate.reference} into {main.reference}", user=CAT))
+    assert "Only the customer's engineers can do that; nothing was changed." in by_reporter
     merged = await engineer(faultline, f"merge {duplicate.reference} into {main.reference}")
     assert f"Merged into {main.reference}" in merged
     assert (await ticket_now(faultline, duplicate)).status == "merged"
@@ -185,3 +185,18 @@ async def test_me_too_lists_the_customers_open_incidents_and_nobody_elses(faultl
         assert f"- {ticket.reference} · {ticket.priority} · inbound calls at Leeds" in listed, listed
     elsewhere = " ".join(await say(faultline, "is there a known issue?", user=CAT, tenant=DUOCALL_TENANT))
     assert ticket.reference not in elsewhere and "There's no open incident" in elsewhere
+
+
+async def test_a_merge_that_widens_the_impact_is_suggested_once(faultline: Running) -> None:
+    main = await first_report(faultline, users="10")
+    await say(faultline, "no inbound calls at 2 of our 3 sites")
+    await say(faultline, "no, something else")
+    await finish(faultline, BEN)
+    duplicate = (await TicketStore(faultline.db).open_tickets(reporter_id=BEN))[-1]
+    assert duplicate.id != main.id
+    assert f"Merged into {main.reference}" in await engineer(faultline, f"merge {duplicate.reference} into "
+                                                                       f"{main.reference}")
+    main = await ticket_now(faultline, main)
+    thread = [str(m.get("text")) for m in faultline.connector.messages(main.channel_conversation_id)]
+    assert len([t for t in thread if f"{main.priority} → P1 suggested by" in t]) == 1, thread
+    assert main.priority == "P2"
