@@ -190,7 +190,7 @@ async def answer_joined(s: Services, context: TurnContext, seen: Seen, report_ke
     key, now = card_key(report_key), s.clock.now()
     lease = s.scheduler.outbox.lease if s.scheduler is not None else timedelta(seconds=60)
     if not held and not await outbound.take_for_reply(s.db, key, outbound.REPLY, now, lease):
-        await context.send_activity(f"You're following {seen.ticket.reference}; its card is on its way.")
+        await context.send_activity(f"You're following {seen.ticket.reference}; every update will appear here.")
         return
     card = card or await TicketService(s).card(seen, tz)
     try:

@@ -14,7 +14,7 @@ from adaptive_cards import verbs as v
 from bot.reminders.store import TimerStore
 from bot.store.tickets import Subscriber, Ticket, TicketStore
 from tests.bot.conftest import Running, desk_on
-from tests.bot.fakes import DUOCALL_TENANT, MAINTEL_TENANT, MSP_TENANT, FakeConnector
+from tests.bot.fakes import DUOCALL_TENANT, MAINTEL_TENANT, MSP_TENANT, FakeConnector, activity
 from tests.bot.test_intake_extract_http import ANSWERS, _asked, report
 from tests.bot.test_ticket_actions import ENGINEER_A, invoke, shown, ticket_now
 
@@ -200,3 +200,17 @@ async def test_a_merge_that_widens_the_impact_is_suggested_once(faultline: Runni
     thread = [str(m.get("text")) for m in faultline.connector.messages(main.channel_conversation_id)]
     assert len([t for t in thread if f"{main.priority} → P1 suggested by" in t]) == 1, thread
     assert main.priority == "P2"
+
+
+async def test_a_redelivered_yes_joins_once_and_answers_without_a_second_card(faultline: Running) -> None:
+    ticket = await first_report(faultline)
+    await say(faultline, "we can't get any inbound calls in Leeds")
+    body = activity(service_url=faultline.service_url, text="yes", user=BEN, user_name="Ben", conversation="a:u2",
+                    activity_id="redelivered-yes-1")
+    assert (await faultline.post(body)).status == 200
+    cards = len([m for m in faultline.connector.messages("a:u2") if m.get("attachments")])
+    assert (await faultline.post(body)).status == 200
+    again = faultline.connector.messages("a:u2")[-1]
+    assert again.get("text") == f"You're following {ticket.reference}; every update will appear here."
+    assert len([m for m in faultline.connector.messages("a:u2") if m.get("attachments")]) == cards
+    assert len(await followers(faultline, ticket)) == 1
