@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,7 +31,6 @@ from bot.ticket_service import TicketService
 from bot.ticket_views import STATUS_TEXT, soonest_deadline
 from bot.ticketing import answer_opened, open_ticket
 from dialogs import intake
-from dialogs.matching import covers
 
 log = logging.getLogger("faultline.turn")
 REPORT_KEY = "report_key"
@@ -121,18 +120,10 @@ class FaultlineBot:
     async def _on_known_issues(self, context: TurnContext, incoming: Incoming) -> None:
         """"me too", "is there a known issue?": the customer's open incidents, as the gate lets this user see them."""
         customer: Customer = context.turn_state[CUSTOMER_KEY]
-        tz = user_zone(context.activity, customer)
         found = await subscribing.candidates(self.gate, self._who(context), customer, self.s.clock.now(),
-                                             window=timedelta(days=3650))
-        if not found:
-            await context.send_activity(f"There's no open incident for {customer.name} right now. Tell me what's "
-                                        "wrong and I'll report it.")
-            return
-        lines = [f"- {c.reference} · {c.priority or '–'} · {covers(c, customer.services)} · opened "
-                 f"{local_time(c.opened_at, tz, self.s.clock.now())}" for c in sorted(found, key=lambda c: c.ticket_id)]
-        await context.send_activity(f"Open incidents for {customer.name}:\n\n" + "\n".join(lines) + (
-            "\n\nIf yours is one of these, tell me what's wrong (for example “no inbound calls at Leeds”) and I'll "
-            "offer to add you to it, so you get its updates; otherwise I'll report it as a new problem."))
+                                             window=subscribing.ANY_AGE)
+        await context.send_activity(subscribing.incidents_text(found, customer, user_zone(context.activity, customer),
+                                                               self.s.clock.now()))
 
     async def _on_stale_card(self, context: TurnContext, incoming: Incoming) -> None:
         await context.send_activity("That form is no longer in progress, so nothing was changed. Say “report a "

@@ -20,6 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adaptive_cards.format import local_time
 from bot import outbound
 from bot.actions import REPORTER
 from bot.config import Customer
@@ -34,7 +35,7 @@ from bot.ticket_gate import ActorContext, Seen, TicketGate
 from bot.ticket_service import TicketService
 from bot.ticket_views import policy_of
 from dialogs import intake
-from dialogs.matching import Candidate
+from dialogs.matching import Candidate, covers
 
 log = logging.getLogger("faultline.subscribers")
 MILESTONES = (1, 5, 10, 25, 50, 100, 250, 500, 1000)
@@ -59,6 +60,21 @@ async def candidates(gate: TicketGate, who: ActorContext, customer: Customer, no
     if window <= timedelta(0):
         return ()
     return tuple(candidate(seen) for seen in await gate.offerable(who, customer, now - window))
+
+
+ANY_AGE = timedelta(days=3650)
+"""The window for listing every open incident ("is there a known issue?")."""
+
+
+def incidents_text(found: Sequence[Candidate], customer: Customer, tz: ZoneInfo, now: datetime) -> str:
+    """The customer's open incidents in a few lines, and how to join one."""
+    if not found:
+        return f"There's no open incident for {customer.name} right now. Tell me what's wrong and I'll report it."
+    lines = [f"- {c.reference} · {c.priority or '–'} · {covers(c, customer.services)} · opened "
+             f"{local_time(c.opened_at, tz, now)}" for c in sorted(found, key=lambda c: c.ticket_id)]
+    return (f"Open incidents for {customer.name}:\n\n" + "\n".join(lines) + "\n\nIf yours is one of these, tell me "
+            "what's wrong (for example “no inbound calls at Leeds”) and I'll offer to add you to it, so you get its "
+            "updates; otherwise I'll report it as a new problem.")
 
 
 def card_key(report_key: str) -> str:
