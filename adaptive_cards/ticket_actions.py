@@ -61,6 +61,8 @@ def engineer_actions(c: TicketControls) -> list[dict[str, Any]]:
     """Every verb the ticket's state allows, most urgent first (Teams shows up to six)."""
     if c.status == "resolved":
         return [execute("Reopen", v.REOPEN, c, style="positive")]
+    if c.status == "merged":
+        return [execute("Split out", v.SPLIT, c)]
     first = execute("Acknowledge", v.ACKNOWLEDGE, c, style="positive") if not c.acknowledged else None
     hold_or_resume = execute("Resume", v.RESUME, c) if c.status == "on_hold" else _show(
         "Hold", [_choices("hold_kind", "Waiting for", HOLD_CHOICES),
@@ -81,12 +83,15 @@ def engineer_actions(c: TicketControls) -> list[dict[str, Any]]:
         ], execute("Reclassify", v.RECLASSIFY, c)),
         _show("Assign", [_choices("assignee", "Engineer", dict(c.engineers))], execute("Assign", v.ASSIGN, c))
         if c.engineers else None,
+        _show("Merge", [{"type": "Input.Text", "id": "into", "label": "Main ticket", "isRequired": True,
+                         "errorMessage": "Name the main ticket", "maxLength": 40, "placeholder": "e.g. ACME-000123"}],
+              execute("Merge into it", v.MERGE, c)),
     ]
     return [a for a in actions if a is not None][:6]
 
 
 def reporter_actions(c: TicketControls) -> list[dict[str, Any]]:
-    if c.status == "resolved":
+    if c.status in ("resolved", "merged"):
         return []
     actions = [_show("Add information", [_text_box("text", "Information", "Anything the engineers should know")],
                      execute("Send", v.ADD_INFO, c))]

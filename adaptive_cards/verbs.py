@@ -10,8 +10,10 @@ CHANGE = "intake.change"
 CANCEL = "intake.cancel"
 HELP = "help"
 MY_TICKETS = "tickets.mine"
+SAME_PROBLEM = "intake.same_problem"
+NOT_SAME_PROBLEM = "intake.not_same_problem"
 
-ALL = (START_REPORT, INTAKE_FORM, CONFIRM, CHANGE, CANCEL, HELP, MY_TICKETS)
+ALL = (START_REPORT, INTAKE_FORM, CONFIRM, CHANGE, CANCEL, HELP, MY_TICKETS, SAME_PROBLEM, NOT_SAME_PROBLEM)
 
 # Ticket verbs (Action.Execute), engineers' then reporters'.
 REFRESH = "refresh"
@@ -29,3 +31,5 @@ CONFIRM_RESTORATION = "ticket.confirm_restoration"
 STILL_BROKEN = "ticket.still_broken"
 SNOOZE = "reminder.snooze"
 TAKE_OWNERSHIP = "ticket.take_ownership"
+MERGE = "ticket.merge"
+SPLIT = "ticket.split"

@@ -1,4 +1,4 @@
-"""Storage per ticket before and after policy snapshots were stored once by content hash (migration 0008).
+"""Storage per ticket before and after policy snapshots were stored once by content hash (migration 0007).
 
 Builds N tickets (default 100,000) of customers cycling over every demo contract, twice on PostgreSQL — at schema
 0005 (each ticket carries its policy snapshot) and at the newest schema (tickets point at `policy_snapshots`) — and

@@ -13,6 +13,7 @@ from typing import Any
 from adaptive_cards import verbs as v
 
 ENGINEER, REPORTER, MANAGER = "engineer", "reporter", "manager"
+MERGED = "merged"
 HOLD_KINDS = {"awaiting_customer": "awaiting the customer", "awaiting_third_party": "awaiting a third party"}
 MAX_TEXT = 4000
 
@@ -75,6 +76,8 @@ class Verb:
 
 # -- preconditions -------------------------------------------------------------------------------------
 def _open(state: State) -> str | None:
+    if state.status == MERGED:
+        return "This ticket was merged into another; work on that one, or split this one out first."
     return "This ticket is resolved; reopen it first." if state.status == "resolved" else None
 
 
@@ -100,8 +103,12 @@ def _resolved(state: State) -> str | None:
     return None if state.status == "resolved" else "Only a resolved ticket can be reopened."
 
 
+def _merged(state: State) -> str | None:
+    return None if state.status == MERGED else "Only a ticket merged into another can be split out."
+
+
 def _restored(state: State) -> str | None:
-    if state.status == "resolved":
+    if state.status in ("resolved", MERGED):
         return _open(state)
     return None if state.restored else "Service has not been restored yet; add information instead."
 
@@ -194,6 +201,21 @@ def _reopen(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
                   f"Reopened by {actor.name}.")
 
 
+def _merge(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
+    into = str(inputs.get("into") or "").strip().upper()
+    if not into:
+        return Refusal("Name the main ticket, for example “merge ACME-000124 into ACME-000123”; nothing was changed.")
+    return Change("merged", {"status": MERGED}, {"into": into},
+                  f"Merged into {into} by {actor.name}: its reporter now follows {into}, and this ticket's timers are "
+                  "retired.")
+
+
+def _split(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
+    status = "restored" if state.restored else _after_hold(state)
+    return Change("split", {"status": status}, {"from": str(inputs.get("from") or "")},
+                  f"Split out by {actor.name}: this ticket is on its own again, with its own clocks and reminders.")
+
+
 def _take_ownership(state: State, actor: Actor, inputs: Mapping[str, Any]) -> Decision:
     if state.assignee_id == actor.id:
         return Refusal("You already own this ticket.")
@@ -226,6 +248,8 @@ VERBS: dict[str, Verb] = {verb.name: verb for verb in (
     Verb(v.ADD_INFO, (REPORTER,), False, _open, _add_info),
     Verb(v.CONFIRM_RESTORATION, (REPORTER,), True, _restored, _confirm_restoration),
     Verb(v.STILL_BROKEN, (REPORTER,), True, _restored, _still_broken),
+    Verb(v.MERGE, (ENGINEER,), True, _open, _merge),
+    Verb(v.SPLIT, (ENGINEER,), False, _merged, _split),
 )}
 ROLE_NAMES = {(ENGINEER,): "the customer's engineers", (REPORTER,): "the customer's users",
               (ENGINEER, MANAGER): "the customer's engineers and managers"}

@@ -1,5 +1,6 @@
 """Text commands for people who type: `ack`, `update <text>`, `hold <reason>`, `resume`, `restore <text>`,
-`resolve <summary>`, `reopen`, `status`, `tickets`, and for reporters `info <text>` —
+`resolve <summary>`, `reopen`, `merge <duplicate> into <main>`, `split <duplicate>`, `status`, `tickets`, and for
+reporters `info <text>` —
 optionally naming a ticket (`update ACME-000123 …`)."""
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ INPUTS: Mapping[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
     "resolve": (v.RESOLVE, lambda rest: {"summary": rest}),
     "reopen": (v.REOPEN, lambda rest: {"reason": rest}),
     "info": (v.ADD_INFO, lambda rest: {"text": rest}),
+    "merge": (v.MERGE, lambda rest: {"into": re.sub(r"^into\s+", "", rest, flags=re.I).strip().upper()}),
+    "split": (v.SPLIT, lambda rest: {}),
 }
 QUERIES = ("status", "tickets")
 CUSTOMER_VERBS = (None, v.ADD_INFO)

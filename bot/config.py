@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,8 @@ class Customer:
     service_commencement: date | None = None
     """The Service Commencement Date: the Annual Measurement Period of availability runs from it and its
     anniversaries (``service_commencement = 2025-04-01``)."""
+    match_window: timedelta = timedelta(hours=4)
+    """How recent an open ticket must be for a new report to be offered to join it (``match_window_hours``)."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ def _policy(reader: Reader, library: PolicyLibrary, base: Path) -> Policy:
 def _customer(reader: Reader, library: PolicyLibrary, base: Path) -> Customer:
     reader.only(("id", "name", "reference_prefix", "tenants", "policy", "policy_file", "readings", "timezone",
                  "services", "support_channel", "engineers", "escalation", "vocabulary",
-                 "service_commencement"))
+                 "service_commencement", "match_window_hours"))
     prefix = reader.get("reference_prefix", str, reader.get("id", str).upper())
     if not prefix.isalnum() or not prefix.isupper():
         raise reader.fail("reference_prefix", f"must be upper-case letters and digits, e.g. ACME; got {prefix!r}")
@@ -185,6 +187,7 @@ def _customer(reader: Reader, library: PolicyLibrary, base: Path) -> Customer:
                               ladder=_ladder(escalation.sub("ladder", required=False))),
         vocabulary=_vocabulary(reader.sub("vocabulary", required=False), _services(reader)),
         service_commencement=_commencement(reader),
+        match_window=_match_window(reader),
     )
 
 
@@ -193,6 +196,14 @@ def _commencement(reader: Reader) -> date | None:
     if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
         return value
     raise reader.fail("service_commencement", f"must be a date without quotes, e.g. 2025-04-01; got {value!r}")
+
+
+def _match_window(reader: Reader) -> timedelta:
+    """``match_window_hours``: 0 turns the "same problem?" offer off; at most a week."""
+    hours = reader.get("match_window_hours", (int, float), 4)
+    if not 0 <= hours <= 168:
+        raise reader.fail("match_window_hours", f"must be between 0 and 168 hours; got {hours!r}")
+    return timedelta(hours=hours)
 
 
 def _vocabulary(reader: Reader, catalogue: Mapping[str, str]) -> dict[str, tuple[str, ...]]:

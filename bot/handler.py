@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,12 +18,16 @@ from adaptive_cards import verbs
 from adaptive_cards.cards import welcome_card
 from adaptive_cards.format import local_time
 from bot import report_command
+from bot import subscribing
+from bot.actions import ENGINEER
 from bot.commands import parse_command
 from bot.config import Customer
 from bot.routing import Incoming, route
 from bot.services import CUSTOMER_KEY, TENANT_KEY, Services, card_message
 from bot.store.conversations import Binding, DatabaseStorage
+from bot.store.tickets import CLOSED, InTransaction
 from bot.ticket_gate import ActorContext, InThread, Seen, TicketGate, ticket_id
+from bot.ticket_service import Outcome as TicketOutcome
 from bot.ticket_service import TicketService
 from bot.ticket_views import STATUS_TEXT, soonest_deadline
 from bot.ticketing import answer_opened, open_ticket
@@ -112,6 +118,14 @@ class FaultlineBot:
     async def _on_help(self, context: TurnContext, incoming: Incoming) -> None:
         await context.send_activity(HELP_TEXT)
 
+    async def _on_known_issues(self, context: TurnContext, incoming: Incoming) -> None:
+        """"me too", "is there a known issue?": the customer's open incidents, as the gate lets this user see them."""
+        customer: Customer = context.turn_state[CUSTOMER_KEY]
+        found = await subscribing.candidates(self.gate, self._who(context), customer, self.s.clock.now(),
+                                             window=subscribing.ANY_AGE)
+        await context.send_activity(subscribing.incidents_text(found, customer, user_zone(context.activity, customer),
+                                                               self.s.clock.now()))
+
     async def _on_stale_card(self, context: TurnContext, incoming: Incoming) -> None:
         await context.send_activity("That form is no longer in progress, so nothing was changed. Say “report a "
                                     "fault” to start a new report.")
@@ -143,7 +157,8 @@ class FaultlineBot:
 
     async def _start(self, context: TurnContext, incoming: Incoming, kind: str) -> None:
         first = incoming.text if incoming.action is None else ""
-        await self._apply(context, intake.start(kind, self._intake_context(context), first))
+        ctx = await self._matching_context(context, None, kind)
+        await self._apply(context, intake.start(kind, ctx, first))
 
     async def _on_start_fault(self, context: TurnContext, incoming: Incoming) -> None:
         await self._start(context, incoming, "fault")
@@ -157,8 +172,9 @@ class FaultlineBot:
     async def _on_intake(self, context: TurnContext, incoming: Incoming) -> None:
         state = await self.intake_state.get(context, None)
         value = context.activity.value if isinstance(context.activity.value, dict) else {}
-        await self._apply(context, intake.step(dict(state), intake.Turn(incoming.text, value),
-                                               self._intake_context(context)), state.get(REPORT_KEY))
+        ctx = await self._matching_context(context, state)
+        await self._apply(context, intake.step(dict(state), intake.Turn(incoming.text, value), ctx),
+                          state.get(REPORT_KEY), state)
 
     # -- working tickets: every ticket is found through the visibility gate -------------------------
     def _who(self, context: TurnContext) -> ActorContext:
@@ -182,9 +198,23 @@ class FaultlineBot:
             await self._invoke_reply(context, card=await self.tickets.card(seen, tz))
         else:
             version = data.get("version")
-            outcome = await self.tickets.act(seen, verb=verb, inputs=data, origin=context.activity.conversation.id,
-                                             card_version=version if isinstance(version, int) else None, tz=tz)
+            outcome = await self._act(context, seen, verb, data, version if isinstance(version, int) else None,
+                                      context.activity.conversation.id, tz)
             await self._invoke_reply(context, card=outcome.card)
+
+    async def _act(self, context: TurnContext, seen: Seen, verb: str, inputs: Mapping[str, Any],
+                   card_version: int | None, origin: str | None, tz: ZoneInfo) -> TicketOutcome:
+        """One verb on a ticket; a merge finds its main ticket through the gate as well."""
+        if verb == verbs.MERGE and seen.actor.role == ENGINEER:
+            main = await self.gate.visible_ticket(self._who(context), str(inputs.get("into") or "").strip().upper()
+                                                  or None)
+            outcome = await self.tickets.merge(seen, main, card_version=card_version, origin=origin, tz=tz)
+            if outcome.accepted and main is not None:
+                await subscribing.reconsider(self.s, main)
+            return outcome
+        if verb == verbs.SPLIT and seen.actor.role == ENGINEER:
+            return await self.tickets.split(seen, origin=origin, tz=tz)
+        return await self.tickets.act(seen, verb=verb, inputs=inputs, origin=origin, card_version=card_version, tz=tz)
 
     async def _invoke_reply(self, context: TurnContext, card: dict[str, Any] | None = None, message: str = "") -> None:
         body = ({"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": card} if card else
@@ -205,8 +235,7 @@ class FaultlineBot:
         if command.verb is None:  # status
             await context.send_activity(card_message(await self.tickets.card(seen, tz)))
             return
-        outcome = await self.tickets.act(seen, verb=command.verb, inputs=command.inputs, card_version=None,
-                                         origin=None, tz=tz)
+        outcome = await self._act(context, seen, command.verb, command.inputs, None, None, tz)
         await context.send_activity(card_message(outcome.card, outcome.message))
 
     async def _on_report_or_exclude(self, context: TurnContext, incoming: Incoming) -> None:
@@ -248,9 +277,23 @@ class FaultlineBot:
                                     user_zone(context.activity, customer), self.s.clock.now(),
                                     vocabulary=customer.vocabulary)
 
-    async def _apply(self, context: TurnContext, outcome: intake.Outcome, report_key: str | None = None) -> None:
+    async def _matching_context(self, context: TurnContext, state: dict[str, Any] | None,
+                                kind: str = "fault") -> intake.IntakeContext:
+        """The intake's context with the open tickets this report may repeat, when it may still be offered one."""
+        ctx = self._intake_context(context)
+        if not intake.looks_for_match(state, kind):
+            return ctx
+        customer: Customer = context.turn_state[CUSTOMER_KEY]
+        found = await subscribing.candidates(self.gate, self._who(context), customer, ctx.now)
+        return replace(ctx, candidates=found, match_window=customer.match_window)
+
+    async def _apply(self, context: TurnContext, outcome: intake.Outcome, report_key: str | None = None,
+                     state: dict[str, Any] | None = None) -> None:
         if outcome.submission is not None:
             await self._open(context, outcome.submission, report_key)
+            return
+        if outcome.join is not None and state is not None:
+            await self._join(context, outcome.join, report_key, state)
             return
         if outcome.state is None:
             await self._forget_report(context)
@@ -265,8 +308,8 @@ class FaultlineBot:
         if await self.intake_state.get(context, None) is not None:
             await self.intake_state.delete(context)
 
-    async def _open(self, context: TurnContext, submission: intake.Submission, report_key: str | None) -> None:
-        """Open the ticket and clear the report in one transaction (the state write checks its e_tag there)."""
+    async def _clearing(self, context: TurnContext, report_key: str | None) -> tuple[str, InTransaction]:
+        """Forget the report, and how to store that inside the transaction that ends it (checking its e_tag)."""
         await self._forget_report(context)
         state = self.s.state
         document, storage_key = dict(state.get_cached_state(context).state), state.get_storage_key(context)
@@ -275,15 +318,42 @@ class FaultlineBot:
         async def clear(conn: AsyncConnection) -> None:
             await DatabaseStorage(self.s.db, self.s.clock).write_in(conn, storage_key, document)
 
+        return key, clear
+
+    async def _open(self, context: TurnContext, submission: intake.Submission, report_key: str | None) -> None:
+        """Open the ticket and clear the report in one transaction (the state write checks its e_tag there)."""
+        key, clear = await self._clearing(context, report_key)
         try:
             await open_ticket(self.s, context, submission, self._intake_context(context), key, clear)
         finally:  # what is stored now is what this turn's state is: nothing left for save_changes to write
             await self.s.state.load(context, force=True)
 
+    async def _join(self, context: TurnContext, found: intake.Join, report_key: str | None,
+                    state: dict[str, Any]) -> None:
+        """Follow the ticket the reporter recognised, if it is still open and theirs to see; else a new report."""
+        who = self._who(context)
+        seen = await self.gate.visible_ticket(who, found.ticket_id)
+        customer: Customer = context.turn_state[CUSTOMER_KEY]
+        if seen is None or seen.ticket.status in CLOSED or seen.customer.id != customer.id:
+            await context.send_activity(f"{found.reference} was closed meanwhile, so yours is a new report.")
+            declined = intake.Turn("", {verbs.ACTION_KEY: verbs.NOT_SAME_PROBLEM})
+            await self._apply(context, intake.step(dict(state), declined, self._intake_context(context)), report_key)
+            return
+        key, clear = await self._clearing(context, report_key)
+        try:
+            await subscribing.join(self.s, seen, who, context, found, user_zone(context.activity, customer), key,
+                                   clear)
+        finally:
+            await self.s.state.load(context, force=True)
+
     async def replay_opened(self, context: TurnContext, outcome: dict[str, Any]) -> None:
-        """A re-delivered confirm whose ticket was opened: answer with that ticket again."""
+        """A re-delivered confirm whose ticket was opened (or "same problem" whose ticket was joined): answer with
+        that ticket again."""
         seen = await self.gate.visible_ticket(self._who(context), ticket_id(outcome.get("ticket")))
-        if seen is not None:
+        if seen is not None and outcome.get("joined"):
+            await subscribing.answer_joined(self.s, context, seen, str(outcome.get("intake")),
+                                            user_zone(context.activity, seen.customer))
+        elif seen is not None:
             await answer_opened(self.s, context, seen.customer, seen.ticket, str(outcome.get("intake")),
                                 user_zone(context.activity, seen.customer))
 

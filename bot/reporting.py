@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.actions import MERGED
 from bot.config import Customer
 from bot.report_request import Month
 from bot.services import Services
@@ -39,6 +40,7 @@ async def customer_report(services: Services, gate: TicketGate, who: ActorContex
     customer = services.config.customer(customer_id)
     if seen is None or customer is None:
         return None
+    seen = [s for s in seen if s.ticket.status != MERGED]  # a merged duplicate is one incident with its main ticket
     events = await services.tickets.events_of([s.ticket.id for s in seen]) if seen else {}
     policies: dict[int, Policy] = {}  # the store shares one snapshot object among the tickets that have it
     tickets = [from_store(s.ticket, events[s.ticket.id], policies.get(id(s.ticket.policy_snapshot))

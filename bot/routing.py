@@ -32,6 +32,9 @@ class Incoming:
         return self.conversation_type == "personal" or self.mentioned or self.action is not None
 
 
+ENGINEER_ONLY = (verbs.MERGE, verbs.SPLIT)
+
+
 def _words(incoming: Incoming) -> str:
     return " ".join(incoming.text.lower().split())
 
@@ -52,12 +55,15 @@ ROUTES: tuple[tuple[Callable[[Incoming], bool], str], ...] = (
     (lambda i: not i.intake_active and i.action is None and is_own_report(i.text), "report_or_exclude"),
     (lambda i: not i.intake_active and (c := _command(i)) is not None and c.verb in CUSTOMER_VERBS,
      "ticket_command"),
+    (lambda i: not i.intake_active and (c := _command(i)) is not None and c.verb in ENGINEER_ONLY and bool(c.reference),
+     "ticket_command"),  # a customer's "merge X into Y": refused with the reason, not read as a report
     (lambda i: i.action == verbs.START_REPORT, "start_fault"),
     (lambda i: i.action == verbs.HELP and not i.intake_active, "help"),
     (lambda i: i.intake_active, "intake"),
     (lambda i: i.action is not None, "stale_card"),
     (lambda i: not i.text, "welcome"),
     (lambda i: intent_of(i.text) == "help", "help"),
+    (lambda i: intent_of(i.text) == "known_issue", "known_issues"),
     (lambda i: kind_of(i.text) == "question", "start_question"),
     (lambda i: kind_of(i.text) == "change", "start_change"),
     (lambda i: True, "start_fault"),

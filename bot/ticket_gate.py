@@ -1,6 +1,7 @@
 """The visibility gate: every read of a ticket for a person goes through `TicketGate`.
 
-`visible_ticket` (one ticket, by id, reference or thread) and `visible_open` (a person's list) answer None — or
+`visible_ticket` (one ticket, by id, reference or thread), `visible_open` (a person's list: reported, assigned or
+followed) and `offerable` (a reporter's own customer's open tickets, for "same problem?") answer None — or
 leave the ticket out — alike for a ticket that does not exist and for one the person may not see
 (`bot.rules.visibility`). What acts on or shows a ticket for a person (`TicketService.act`, `snooze`, `card`)
 takes the `Seen` they return, so no path can skip the gate without a type error, and `tests/test_one_gate.py`
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from bot.actions import Actor
@@ -109,6 +111,13 @@ class TicketGate:
         customer, role = found
         tickets = await self.s.tickets.customer_tickets(customer.id, open_only=open_only)
         return [Seen(ticket, customer, Actor(who.actor_id, who.name, role)) for ticket in tickets]
+    async def offerable(self, who: ActorContext, customer: Customer, since: datetime) -> list[Seen]:
+        """The open tickets of the reporter's own customer, reported since ``since``, that they may see: what a new
+        report may be offered to join. Another customer's ticket is never among them."""
+        if self.s.config.customer_for_tenant(who.tenant) is not customer:
+            return []
+        found = [await self._seen(who, t) for t in await self.s.tickets.open_for_customer(customer.id, since)]
+        return [seen for seen in found if seen is not None and seen.customer.id == customer.id]
 
     async def _find(self, key: TicketKey | None) -> Ticket | None:
         if isinstance(key, InThread):

@@ -6,14 +6,15 @@ What serves a person takes a `Seen` (a ticket that passed the visibility gate, `
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adaptive_cards import verbs as v
 from adaptive_cards.cards import Card, ticket_card
 from adaptive_cards.ticket_actions import engineer_actions, reporter_actions, with_view
 from bot import actions, outbound
@@ -21,9 +22,9 @@ from bot.actions import ENGINEER, REPORTER, Actor, Change, Refusal
 from bot.config import Customer
 from bot.reminders.plan import REMINDER_SNOOZED, UPDATE_TARGET, PlannedTimer
 from bot.reminders.store import enqueue_in
-from bot.rules import reclassify
+from bot.rules import impact, reclassify
 from bot.services import Services
-from bot.store.tickets import Event, Ticket
+from bot.store.tickets import ACTIVE, CLOSED, Event, Subscriber, Ticket
 from bot.ticket_gate import Seen
 from bot.ticket_views import clock_of, controls_of, policy_of, state_of, ticket_view
 
@@ -59,6 +60,21 @@ def refresh_users(customer: Customer, ticket: Ticket, role: str | None, known: K
 
 JUDGED_BY = {"acknowledged": ("first_response", "First response"), "restored": ("restoration", "Restoration"),
              "resolved": ("resolution", "Resolution")}
+
+
+def _merge_problem(duplicate: Seen, main: Seen | None) -> str:
+    """Why these two cannot be merged ('' when they can)."""
+    if main is None:
+        return "That main ticket could not be found; nothing was changed."
+    if main.ticket.id == duplicate.ticket.id:
+        return "A ticket cannot be merged into itself; nothing was changed."
+    if main.customer.id != duplicate.customer.id:
+        return "That main ticket could not be found; nothing was changed."
+    if main.actor.role != ENGINEER:
+        return "Only the customer's engineers can merge tickets; nothing was changed."
+    if main.ticket.status in CLOSED:
+        return f"{main.ticket.reference} is closed; merge into an open ticket. Nothing was changed."
+    return ""
 
 
 def _verdict(ticket: Ticket, events: Sequence[Event], kind: str, now: Any) -> str:
@@ -100,6 +116,7 @@ class TicketService:
         async def queue_said(conn: AsyncConnection, ticket: Ticket, change: Change) -> None:
             """The change's own messages commit with it: an update is never kept and its sending lost."""
             said.extend(await self._deliver(ticket, change, actor))
+            said.extend(await self._to_followers(conn, ticket, change, actor))
             await enqueue_in(self.s.db, conn, [row for row in said if row is not None])
 
         ticket, decision = await self.s.tickets.transition(seen.ticket.id, at=now, actor_id=actor.id,
@@ -128,6 +145,94 @@ class TicketService:
         card = await self.card_for(customer, ticket, events, actor.role, tz, message, known=known)
         return Outcome(ticket, card, message, isinstance(decision, Change))
 
+    # -- merge and split -------------------------------------------------------------------------------------
+    async def merge(self, duplicate: Seen, main: Seen | None, *, card_version: int | None, origin: str | None,
+                    tz: ZoneInfo) -> Outcome:
+        """Fold a duplicate into the main ticket: its reporter follows the main one, its timers are retired and both
+        audit logs say so (engineers of both tickets' customer only; a refusal says why and changes nothing)."""
+        problem = _merge_problem(duplicate, main)
+        if problem or main is None:
+            return await self._refused(duplicate, problem, tz)
+        target, now = main.ticket, self.s.clock.now()
+
+        async def also(conn: AsyncConnection, ticket: Ticket, change: Change) -> None:
+            reference = await self.s.conversations.reference(ticket.reporter_conversation_id) or {}
+            follower = Subscriber(target.id, ticket.reporter_id, ticket.reporter_name, ticket.reporter_conversation_id,
+                                  (reference.get("conversation") or {}).get("tenantId"), reference.get("serviceUrl"),
+                                  ticket.reporter_activity_id, "merged", ticket.id, f"merge:{ticket.id}", ACTIVE, now)
+            await self.s.tickets.lock(conn, target.id)
+            await self.s.tickets.subscribe(conn, follower)
+            await self.s.tickets.note(target.id, kind="merged_in", at=now, conn=conn, actor_id=duplicate.actor.id,
+                                      actor_name=duplicate.actor.name, data={
+                                          "from": ticket.reference, "subscriber": ticket.reporter_id,
+                                          "impact": impact.contribution(ticket.report)})
+            await self.s.tickets.retire_timers(conn, ticket.id)
+            told = await self._row(ticket, ticket.reporter_conversation_id, "merged", (
+                f"Your report {ticket.reference} is the same problem as {target.reference}, which the engineers are "
+                f"working on. You now follow {target.reference}: its updates will appear here."))
+            await enqueue_in(self.s.db, conn, [told] if told else [])
+
+        outcome = await self._act_with(duplicate, v.MERGE, {"into": target.reference}, card_version, origin, tz,
+                                       also)
+        outbound.kick(self.s.scheduler, [f"ticket:{outcome.ticket.id}:v{outcome.ticket.version}:merged:"
+                                         f"{outcome.ticket.reporter_conversation_id}"])
+        return outcome
+
+    async def split(self, duplicate: Seen, *, origin: str | None, tz: ZoneInfo) -> Outcome:
+        """Undo a merge: the duplicate is its own ticket again (its timers come back) and its reporter stops
+        following the main one."""
+        now = self.s.clock.now()
+        main: list[int] = []
+
+        async def also(conn: AsyncConnection, ticket: Ticket, change: Change) -> None:
+            follower = await self.s.tickets.merged_follower(conn, ticket.id)
+            if follower is None:
+                return
+            main.append(follower.ticket_id)
+            await self.s.tickets.lock(conn, follower.ticket_id)
+            await self.s.tickets.unsubscribe(conn, follower.ticket_id, follower.subscriber_id, now)
+            await self.s.tickets.note(follower.ticket_id, kind="split_out", at=now, conn=conn,
+                                      actor_id=duplicate.actor.id, actor_name=duplicate.actor.name,
+                                      data={"ticket": ticket.reference, "subscriber": follower.subscriber_id})
+            told = await self._row(ticket, ticket.reporter_conversation_id, "split", (
+                f"Your report {ticket.reference} turned out to be a different problem: it is its own ticket again, "
+                "and its updates will appear here."))
+            await enqueue_in(self.s.db, conn, [told] if told else [])
+
+        outcome = await self._act_with(duplicate, v.SPLIT, {}, None, origin, tz, also)
+        outbound.kick(self.s.scheduler, [f"ticket:{outcome.ticket.id}:v{outcome.ticket.version}:split:"
+                                         f"{outcome.ticket.reporter_conversation_id}"])
+        return outcome
+
+    async def _refused(self, seen: Seen, reason: str, tz: ZoneInfo) -> Outcome:
+        card = await self.card_for(seen.customer, seen.ticket, await self.s.tickets.events(seen.ticket.id),
+                                   seen.actor.role, tz, reason)
+        return Outcome(seen.ticket, card, reason, False)
+
+    async def _act_with(self, seen: Seen, verb: str, inputs: Mapping[str, Any], card_version: int | None,
+                        origin: str | None, tz: ZoneInfo,
+                        also: Callable[[AsyncConnection, Ticket, Change], Awaitable[None]]) -> Outcome:
+        """One verb whose effects reach beyond the ticket (``also``, in its transaction), then every card redrawn."""
+        customer, actor, now = seen.customer, seen.actor, self.s.clock.now()
+        known = await self.people(customer, actor.id)
+
+        def decide(ticket: Ticket, events: list[Event]) -> actions.Decision:
+            state = state_of(ticket, events, engineer_names(customer, known))
+            return actions.decide(verb, state, actor, inputs, card_version)
+
+        ticket, decision = await self.s.tickets.transition(seen.ticket.id, at=now, actor_id=actor.id,
+                                                           actor_name=actor.name, decide=decide, also=also)
+        if not isinstance(decision, Change):
+            return await self._refused(replace(seen, ticket=ticket), decision.reason, tz)
+        log.info("ticket %s: %s by %s", ticket.reference, decision.kind, actor.id)
+        if self.s.scheduler is not None:
+            await self.s.scheduler.replan(ticket.id)
+        events = await self.s.tickets.events(ticket.id)
+        rows = await self.refresh_everywhere(customer, ticket, events, skip=origin, known=known)
+        await self._queue(rows)
+        card = await self.card_for(customer, ticket, events, actor.role, tz, decision.summary, known=known)
+        return Outcome(ticket, card, decision.summary, True)
+
     async def _deliver(self, ticket: Ticket, change: Change, actor: Actor) -> list[Row | None]:
         """Updates go to the reporter's chat; reporters' notes go to the channel thread (one key each; None where
         the conversation is unknown, recorded by `_unsent` once the change is stored)."""
@@ -141,6 +246,18 @@ class TicketService:
             return [await self._row(ticket, ticket.channel_conversation_id, change.kind,
                                     f"{lead[change.kind]} ({ticket.reference}){': ' + text if text else '.'}")]
         return []
+
+    async def _to_followers(self, conn: AsyncConnection, ticket: Ticket, change: Change, actor: Actor) -> list[Row]:
+        """A customer update goes to every follower too, each once (keyed by ticket version and conversation), within
+        their tenant's send limit."""
+        if change.kind != "updated":
+            return []
+        message = f"Update on {ticket.reference} from {actor.name}:\n\n{change.data.get('text') or ''}"
+        return [outbound.row(f"ticket:{ticket.id}:v{ticket.version}:{change.kind}:{f.conversation_id}",
+                             ticket_id=ticket.id, purpose=change.kind, recipient=f"conversation:{f.conversation_id}",
+                             tenant_id=f.tenant_id, now=self.s.clock.now(), service_url=f.service_url,
+                             activity={"type": "message", "text": message})
+                for f in await self.s.tickets.subscribers(ticket.id, conn=conn) if f.service_url]
 
     async def _unsent(self, ticket: Ticket, rows: Sequence[Row | None]) -> None:
         """A message whose conversation is unknown cannot be queued: the ticket's audit trail says so."""
@@ -268,11 +385,26 @@ class TicketService:
             if reference is None:
                 continue
             card = await self.card_for(customer, ticket, events, role, customer.timezone, known=known)
-            rows.append(outbound.row(
-                f"ticket:{ticket.id}:v{ticket.version}:redraw:{conversation_id}", ticket_id=ticket.id,
-                purpose="card_redraw", recipient=f"conversation:{conversation_id}", tenant_id=None,
-                now=self.s.clock.now(), service_url=reference["serviceUrl"], op=outbound.UPDATE,
-                activity_id=activity_id, version=ticket.version,
-                activity={"type": "message", "attachments": [
-                    {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}))
-        return rows
+            rows.append(self._redraw(ticket, conversation_id, activity_id, reference["serviceUrl"], None, card))
+        return rows + await self._redraw_followers(customer, ticket, events, skip, known)
+
+    async def _redraw_followers(self, customer: Customer, ticket: Ticket, events: Sequence[Event], skip: str | None,
+                                known: Known | None) -> list[Row | None]:
+        """Each follower's card, updated in place where it was posted (one drawing of the reporters' view)."""
+        followers = [f for f in await self.s.tickets.subscribers(ticket.id)
+                     if f.activity_id and f.service_url and f.conversation_id != skip]
+        if not followers:
+            return []
+        card = await self.card_for(customer, ticket, events, REPORTER, customer.timezone, known=known)
+        return [self._redraw(ticket, f.conversation_id, str(f.activity_id), str(f.service_url), f.tenant_id, card)
+                for f in followers]
+
+    def _redraw(self, ticket: Ticket, conversation_id: str, activity_id: str, service_url: str, tenant: str | None,
+                card: Card) -> Row:
+        """A PUT of the card where it was posted, keyed by the ticket's version."""
+        return outbound.row(
+            f"ticket:{ticket.id}:v{ticket.version}:redraw:{conversation_id}", ticket_id=ticket.id,
+            purpose="card_redraw", recipient=f"conversation:{conversation_id}", tenant_id=tenant,
+            now=self.s.clock.now(), service_url=service_url, op=outbound.UPDATE, activity_id=activity_id,
+            version=ticket.version, activity={"type": "message", "attachments": [
+                {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]})

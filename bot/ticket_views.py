@@ -16,7 +16,7 @@ from sla import Policy, RequestError, policy_from_mapping
 from sla.clock import ClockState, TicketEvent, clock_state
 
 STATUS_TEXT = {"open": "Open, not yet acknowledged", "acknowledged": "Being worked on", "on_hold": "On hold",
-               "restored": "Service restored", "resolved": "Resolved"}
+               "restored": "Service restored", "resolved": "Resolved", "merged": "Merged into another ticket"}
 
 
 _POLICIES: dict[str, Policy] = {}

@@ -13,17 +13,18 @@ from typing import Any
 
 from adaptive_cards import verbs
 from adaptive_cards.cards import Card, summary_card
-from dialogs import answers, questions
+from dialogs import answers, matching, questions
 from dialogs.extract import extract
 from dialogs.form import form_card, read_form
 from dialogs.summary import report_view, understood
 from dialogs.timeparse import TimeInFuture, TimeNotUnderstood, parse_started_at
 from dialogs.triggers import description_in, intent_of
-from dialogs.turns import IntakeContext, Outcome, Reply, Submission, Turn
+from dialogs.turns import IntakeContext, Join, Outcome, Reply, Submission, Turn
 from sla import Classification
 from sla.classify import FACT_NAMES, facts_from_mapping
 
-__all__ = ["IntakeContext", "Outcome", "Reply", "Submission", "Turn", "facts_of", "start", "step"]
+__all__ = ["IntakeContext", "Join", "Outcome", "Reply", "Submission", "Turn", "facts_of", "looks_for_match", "start",
+           "step"]
 
 FIELD_WORDS = {
     "description": ("description", "details", "what happens", "what's wrong"),
@@ -94,6 +95,9 @@ def _situation(state: Mapping[str, Any], ctx: IntakeContext) -> questions.Situat
 
 
 def _ask_next(state: dict[str, Any], ctx: IntakeContext, replies: list[Reply]) -> Outcome:
+    offered = _offer(state, ctx, replies)
+    if offered is not None:
+        return offered
     upcoming = None if state.get("editing") else questions.next_step(_situation(state, ctx))
     if upcoming is None:
         return _confirm(state, ctx, replies)
@@ -112,6 +116,42 @@ def _prompt(step_name: str, ctx: IntakeContext) -> str:
     return questions.prompt(step_name, answers.service_hint(ctx.services))
 
 
+# -- "same problem?" ---------------------------------------------------------------------------------------
+def looks_for_match(state: Mapping[str, Any] | None, kind: str = "fault") -> bool:
+    """Whether this turn may offer an open ticket (so the caller finds the candidates): a fault report that has
+    not been offered one yet."""
+    return (state.get("kind") if state else kind) == "fault" and not (state or {}).get("offer")
+
+
+def _offer(state: dict[str, Any], ctx: IntakeContext, replies: list[Reply]) -> Outcome | None:
+    """Once the services are known, and before any further question, the best open match as a question."""
+    services = state["answers"].get("services")
+    if not looks_for_match(state) or not services or state.get("editing"):
+        return None
+    found = matching.best_match(ctx.candidates, services, state["answers"].get("site_name"), ctx.now,
+                                ctx.match_window)
+    if found is None:
+        return None
+    state.update(step="same_problem", offer={"ticket": found.ticket_id, "reference": found.reference})
+    asked = _joined(replies, matching.offer_text(found, ctx.services, ctx.tz))
+    return Outcome(state, (*asked, Reply(card=matching.offer_card(found))))
+
+
+def _same_problem(state: dict[str, Any], turn: Turn, ctx: IntakeContext) -> Outcome:
+    offer = state["offer"]
+    said = {verbs.SAME_PROBLEM: True, verbs.NOT_SAME_PROBLEM: False}.get(turn.action or "")
+    said = matching.answer_of(turn.words) if said is None else said
+    if said is None:
+        return Outcome(state, (Reply(f"Is it the same problem as {offer['reference']}? Please answer “yes, same "
+                                     "problem” or “no, something else”."),))
+    if said:
+        return Outcome(None, (), join=Join(int(offer["ticket"]), str(offer["reference"]), dict(state["answers"])))
+    state["offer"] = {**offer, "declined": True}
+    state["asked"] = [*state["asked"], "same_problem"]
+    state["step"] = None
+    return _ask_next(state, ctx, [Reply(f"Understood: not {offer['reference']}. I'll take it as a new report.")])
+
+
 # -- each turn ------------------------------------------------------------------------------------------
 def step(state: dict[str, Any], turn: Turn, ctx: IntakeContext) -> Outcome:
     """Advance the report by one message or card submission."""
@@ -122,6 +162,8 @@ def step(state: dict[str, Any], turn: Turn, ctx: IntakeContext) -> Outcome:
         return command(state, turn, ctx)
     if state.get("step") == "confirm":
         return _at_confirm(state, turn, ctx)
+    if state.get("step") == "same_problem":
+        return _same_problem(state, turn, ctx)
     if turn.words.startswith("change ") and _field_named(turn.words, state):
         return _change_now(state, str(_field_named(turn.words, state)), ctx)
     if state.get("step") == "choose_change":

@@ -82,6 +82,7 @@ _RULES: dict[str, Callable[[Situation], bool]] = {"impact": _impact_needed, "use
 
 # -- prompts -------------------------------------------------------------------------------------------------
 PROMPTS: dict[str, str] = {
+    "same_problem": "Is it the same problem? Answer “yes, same problem” or “no, something else”.",
     "description": "What's wrong? Tell me in your own words — for example “since 9:40 nobody in Leeds can make "
                    "outbound calls”.",
     "started_at": "When did the problem start? For example “10 minutes ago”, “09:40” or “yesterday 17:10”.",

@@ -19,7 +19,11 @@ REPORT_PHRASE = re.compile(
 EMPTY = re.compile(r"^(?:(?:hi|hello|hey|hiya|morning|good (?:morning|afternoon|evening)|yo|urgent|help me|"
                    r"please help|help please|fault|problem|issue|ticket|new ticket|new fault|report|outage|"
                    r"support|anyone there|are you there)(?: there)?(?: faultline| bot)?\W*)*$")
-INTENTS = (("help", HELP), ("thanks", THANKS), ("cancel", CANCEL))
+KNOWN_ISSUE = re.compile(
+    r"^(?:me too|same here|same (?:problem|issue) here|us too|we too|same for us|same"
+    r"|(?:is there|are there|any) (?:an? )?(?:known )?(?:issues?|outages?|problems?|incidents?)(?: (?:at the moment|"
+    r"right now|now|today))?|known issues?|is (?:something|anything|it) down(?: for everyone)?)\W*$")
+INTENTS = (("help", HELP), ("thanks", THANKS), ("cancel", CANCEL), ("known_issue", KNOWN_ISSUE))
 
 
 def _plain(text: str) -> str:
@@ -27,7 +31,8 @@ def _plain(text: str) -> str:
 
 
 def intent_of(text: str) -> str | None:
-    """'help', 'thanks' or 'cancel' for those messages; None for everything else (a report)."""
+    """'help', 'thanks', 'cancel' or 'known_issue' ("me too", "is there a known issue?") for those messages; None
+    for everything else (a report)."""
     cleaned = _plain(text)
     return next((name for name, pattern in INTENTS if pattern.match(cleaned)), None)
 

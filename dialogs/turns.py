@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from adaptive_cards import verbs
 from adaptive_cards.cards import Card
+from dialogs.matching import DEFAULT_WINDOW, Candidate
 from sla import Classification, Policy, classify
 from sla.classify import Facts
 
@@ -26,6 +27,9 @@ class IntakeContext:
     channel: str = "chat"
     vocabulary: Mapping[str, Sequence[str]] = field(default_factory=dict)
     classifier: Callable[[Policy, Facts], Classification] = classify
+    candidates: Sequence[Candidate] = ()
+    """The customer's open tickets this report may repeat (found through the visibility gate)."""
+    match_window: timedelta = DEFAULT_WINDOW
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,20 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class Join:
+    """The reporter said "same problem": they follow that ticket, and what they said adds to its impact."""
+
+    ticket_id: int
+    reference: str
+    answers: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Outcome:
     state: dict[str, Any] | None
     replies: tuple[Reply, ...] = ()
     submission: Submission | None = None
+    join: Join | None = None
 
 
 @dataclass(frozen=True)

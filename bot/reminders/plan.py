@@ -56,8 +56,8 @@ DEFAULT_SETTINGS = ReminderSettings()
 
 def plan(policy: Policy, events: Sequence[TicketEvent], now: datetime, status: str,
          settings: ReminderSettings = DEFAULT_SETTINGS) -> list[PlannedTimer]:
-    """Timers the ticket needs as it stands at ``now`` (none once resolved)."""
-    if status == "resolved":
+    """Timers the ticket needs as it stands at ``now`` (none once resolved, or merged into another)."""
+    if status in ("resolved", "merged"):
         return []
     state = clock_state(policy, events, now)
     timers = _p1_opened(policy, events, state)
@@ -111,7 +111,7 @@ def _update_reminders(target: TargetState, calendar: Calendar, now: datetime,
 
 def still_needed(timer_kind: str, target: str, point_at: datetime, state: ClockState, status: str) -> bool:
     """At firing time: is the reminder or escalation still about the clock as it stands?"""
-    if status == "resolved":
+    if status in ("resolved", "merged"):
         return False
     if timer_kind == P1_OPENED:
         return True

@@ -52,7 +52,8 @@ class TimerStore:
         self.db, self.instance, self.lease = db, instance, lease
 
     async def replan(self, ticket_id: int, planned: Sequence[PlannedTimer], now: datetime) -> None:
-        """Add the timers the ticket needs; retire pending ones it no longer needs."""
+        """Add the timers the ticket needs (reviving cancelled ones needed again); retire pending ones it no longer
+        needs."""
         await self.replan_all({ticket_id: planned}, now)
 
     async def replan_all(self, plans: Mapping[int, Sequence[PlannedTimer]], now: datetime) -> None:
@@ -67,6 +68,9 @@ class TimerStore:
             for some in _chunks(ids):  # a timer's key names its ticket, so each ticket keeps exactly its own keys
                 these = set(some)
                 keys = [row["key"] for row in rows if row["ticket_id"] in these]
+                if keys:  # needed again (a split duplicate's)
+                    await conn.execute(update(timers).where(timers.c.key.in_(keys), timers.c.status == CANCELLED)
+                                       .values(status=PENDING))
                 await conn.execute(update(timers).where(timers.c.ticket_id.in_(some), timers.c.status == PENDING,
                                                         timers.c.kind.not_in(UNPLANNED), timers.c.key.not_in(keys))
                                    .values(status=CANCELLED))

@@ -214,3 +214,25 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Index("ix_outbox_status_not_before", "status", "not_before"),
 )
+
+ticket_subscribers = Table(
+    "ticket_subscribers", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("subscriber_id", String(USER_ID), nullable=False),
+    Column("subscriber_name", String(NAME), nullable=False),
+    Column("conversation_id", String(WIRE_ID), nullable=False),
+    Column("tenant_id", String(64)),
+    Column("service_url", String(URL)),
+    Column("activity_id", String(WIRE_ID)),
+    Column("source", String(16), nullable=False),
+    Column("from_ticket_id", Integer),
+    Column("join_key", String(64), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("left_at", UTCDateTime),
+    UniqueConstraint("ticket_id", "subscriber_id"),
+    Index("ix_ticket_subscribers_subscriber_id", "subscriber_id"),
+)
+"""People who follow a ticket they did not open: reporters of the same problem who said "same problem", and the
+reporters of duplicates merged into it. ``status`` is active, or split (no longer following)."""

@@ -9,12 +9,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Text, cast, func, select, update
+from sqlalchemy import Text, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
-from bot.store.schema import policy_snapshots, reference_counters, ticket_events, tickets
+from bot.store.schema import policy_snapshots, reference_counters, ticket_events, ticket_subscribers, tickets, timers
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,27 @@ class Event:
     data: Mapping[str, Any] | None
 
 
+@dataclass(frozen=True)
+class Subscriber:
+    """Someone following a ticket they did not open (``source``: joined at intake, or merged in)."""
+
+    ticket_id: int
+    subscriber_id: str
+    subscriber_name: str
+    conversation_id: str
+    tenant_id: str | None
+    service_url: str | None
+    activity_id: str | None
+    source: str
+    from_ticket_id: int | None
+    join_key: str
+    status: str
+    joined_at: datetime
+
+
+ACTIVE, SPLIT = "active", "split"
+CLOSED = ("resolved", "merged")
+"""Statuses of a ticket that is no longer open: resolved, or merged into another."""
 T = TypeVar("T")
 InTransaction = Callable[[AsyncConnection], Awaitable[None]]
 
@@ -240,8 +261,7 @@ class TicketStore:
             return int((await conn.execute(query)).scalar_one())
 
     async def _append(self, conn: AsyncConnection, ticket_id: int, **event: Any) -> int:
-        if not self.db.is_sqlite:  # one writer per ticket at a time; SQLite is serialised already
-            await conn.execute(select(tickets.c.id).where(tickets.c.id == ticket_id).with_for_update())
+        await self.lock(conn, ticket_id)  # one writer per ticket at a time; SQLite is serialised already
         seq = (await conn.execute(select(func.coalesce(func.max(ticket_events.c.seq), 0) + 1)
                                   .where(ticket_events.c.ticket_id == ticket_id))).scalar_one()
         await conn.execute(ticket_events.insert().values(ticket_id=ticket_id, seq=seq, **event))
@@ -310,21 +330,23 @@ class TicketStore:
             return await _ticket(conn, select(tickets).where(tickets.c.channel_conversation_id == conversation_id))
 
     async def open_tickets(self, *, assignee_id: str | None = None, reporter_id: str | None = None) -> list[Ticket]:
-        """Tickets not yet resolved, assigned to or reported by someone."""
-        query = select(tickets).where(tickets.c.status != "resolved")
+        """Tickets not yet resolved (nor merged), assigned to, reported or followed by someone."""
+        query = select(tickets).where(tickets.c.status.not_in(CLOSED))
         if assignee_id is not None:
             query = query.where(tickets.c.assignee_id == assignee_id)
         if reporter_id is not None:
-            query = query.where(tickets.c.reporter_id == reporter_id)
+            following = select(ticket_subscribers.c.ticket_id).where(
+                ticket_subscribers.c.subscriber_id == reporter_id, ticket_subscribers.c.status == ACTIVE)
+            query = query.where(or_(tickets.c.reporter_id == reporter_id, tickets.c.id.in_(following)))
         async with self.db.read() as conn:
             return await _tickets(conn, await conn.execute(query.order_by(tickets.c.id)))
 
     async def customer_tickets(self, customer_id: str, *, open_only: bool = False) -> list[Ticket]:
-        """A customer's tickets (only the unresolved ones with ``open_only``), oldest first; tickets opened under
-        one policy share its snapshot, read once."""
+        """A customer's tickets (only the open ones — neither resolved nor merged — with ``open_only``), oldest
+        first; tickets opened under one policy share its snapshot, read once."""
         query = select(tickets).where(tickets.c.customer_id == customer_id)
         if open_only:
-            query = query.where(tickets.c.status != "resolved")
+            query = query.where(tickets.c.status.not_in(CLOSED))
         async with self.db.read() as conn:
             return await _tickets(conn, await conn.execute(query.order_by(tickets.c.id)))
 
@@ -346,6 +368,82 @@ class TicketStore:
                     found[ticket_id].append(Event(ticket_id, seq, kind, at, actor_id, actor_name, before, after, data))
         return found
 
+    async def open_for_customer(self, customer_id: str, since: datetime) -> list[Ticket]:
+        """The customer's open tickets reported since ``since`` (what a new report may repeat)."""
+        query = select(tickets).where(tickets.c.customer_id == customer_id, tickets.c.status.not_in(CLOSED),
+                                      tickets.c.reported_at >= since).order_by(tickets.c.id)
+        async with self.db.read() as conn:
+            return [_row(Ticket, row) for row in await conn.execute(query)]
+
+    # -- subscribers -------------------------------------------------------------------------------------
+    async def subscribers(self, ticket_id: int, conn: AsyncConnection | None = None) -> list[Subscriber]:
+        """Who follows the ticket now, in the order they joined."""
+        query = select(ticket_subscribers).where(ticket_subscribers.c.ticket_id == ticket_id,
+                                                 ticket_subscribers.c.status == ACTIVE).order_by(
+            ticket_subscribers.c.id)
+        if conn is not None:
+            return [_row(Subscriber, row) for row in await conn.execute(query)]
+        async with self.db.read() as own:
+            return [_row(Subscriber, row) for row in await own.execute(query)]
+
+    async def subscriber_count(self, conn: AsyncConnection, ticket_id: int) -> int:
+        """How many follow the ticket now."""
+        return int((await conn.execute(select(func.count()).select_from(ticket_subscribers).where(
+            ticket_subscribers.c.ticket_id == ticket_id, ticket_subscribers.c.status == ACTIVE))).scalar_one())
+
+    async def subscription(self, join_key: str) -> Subscriber | None:
+        """The subscription a join (a report's key, or a merge's) made, if it did."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(ticket_subscribers).where(ticket_subscribers.c.join_key == join_key))
+                   ).one_or_none()
+            return None if row is None else _row(Subscriber, row)
+
+    async def lock(self, conn: AsyncConnection, ticket_id: int) -> None:
+        """Hold the ticket's row for this transaction before anything refers to it (a subscription's foreign key
+        would take a weaker lock first, and two such transactions then deadlock upgrading it)."""
+        if not self.db.is_sqlite:
+            await conn.execute(select(tickets.c.id).where(tickets.c.id == ticket_id).with_for_update())
+
+    async def subscribe(self, conn: AsyncConnection, subscriber: Subscriber) -> bool:
+        """Add (or re-activate) a follower inside the caller's transaction; False when they already follow it."""
+        values = {f.name: getattr(subscriber, f.name) for f in fields(Subscriber)}
+        found = (await conn.execute(select(ticket_subscribers.c.status, ticket_subscribers.c.id).where(
+            ticket_subscribers.c.ticket_id == subscriber.ticket_id,
+            ticket_subscribers.c.subscriber_id == subscriber.subscriber_id))).one_or_none()
+        if found is None:
+            inserted = await conn.execute(self.db.insert(ticket_subscribers).values(**values)
+                                          .on_conflict_do_nothing().returning(ticket_subscribers.c.id))
+            return inserted.one_or_none() is not None
+        if found.status == ACTIVE:
+            return False
+        await conn.execute(update(ticket_subscribers).where(ticket_subscribers.c.id == found.id)
+                           .values(**values, left_at=None))
+        return True
+
+    async def unsubscribe(self, conn: AsyncConnection, ticket_id: int, subscriber_id: str, at: datetime) -> bool:
+        """Stop a follower (a split); False when they did not follow it."""
+        done = await conn.execute(update(ticket_subscribers).where(
+            ticket_subscribers.c.ticket_id == ticket_id, ticket_subscribers.c.subscriber_id == subscriber_id,
+            ticket_subscribers.c.status == ACTIVE).values(status=SPLIT, left_at=at))
+        return bool(done.rowcount)
+
+    async def merged_follower(self, conn: AsyncConnection, from_ticket_id: int) -> Subscriber | None:
+        """The active subscription a merge of this (duplicate) ticket made."""
+        row = (await conn.execute(select(ticket_subscribers).where(
+            ticket_subscribers.c.from_ticket_id == from_ticket_id, ticket_subscribers.c.status == ACTIVE))).first()
+        return None if row is None else _row(Subscriber, row)
+
+    async def retire_timers(self, conn: AsyncConnection, ticket_id: int) -> None:
+        """Cancel the ticket's pending timers (a merged duplicate's), inside the caller's transaction."""
+        await conn.execute(update(timers).where(timers.c.ticket_id == ticket_id, timers.c.status == "pending")
+                           .values(status="cancelled"))
+
+    async def record_subscriber_card(self, join_key: str, activity_id: str | None) -> None:
+        """Where the follower's card was posted, for redraws in place."""
+        async with self.db.write() as conn:
+            await conn.execute(update(ticket_subscribers).where(ticket_subscribers.c.join_key == join_key)
+                               .values(activity_id=activity_id))
+
     async def open_counts(self) -> dict[str, int]:
         """Unresolved tickets by priority ("none" for tickets without one)."""
         query = (select(tickets.c.priority, func.count()).where(tickets.c.status != "resolved")
@@ -353,9 +451,12 @@ class TicketStore:
         async with self.db.read() as conn:
             return {priority or "none": int(count) for priority, count in await conn.execute(query)}
 
-    async def events(self, ticket_id: int, conn: AsyncConnection | None = None) -> list[Event]:
-        """The ticket's events in order (``conn``: as seen inside that transaction)."""
+    async def events(self, ticket_id: int, conn: AsyncConnection | None = None,
+                     kinds: Sequence[str] | None = None) -> list[Event]:
+        """The ticket's events in order (``conn``: as seen inside that transaction; ``kinds``: only those)."""
         query = select(ticket_events).where(ticket_events.c.ticket_id == ticket_id).order_by(ticket_events.c.seq)
+        if kinds is not None:
+            query = query.where(ticket_events.c.kind.in_(list(kinds)))
         if conn is not None:
             return [_row(Event, row) for row in await conn.execute(query)]
         async with self.db.read() as own:

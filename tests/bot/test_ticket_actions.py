@@ -367,7 +367,8 @@ async def test_a_command_from_chat_names_its_ticket(faultline: Running) -> None:
 
 async def test_tickets_lists_my_open_tickets_soonest_deadline_first(faultline: Running) -> None:
     p3 = await open_ticket(faultline, P3_REPORT, conversation="a:r1", user="00000000-0000-0000-0000-0000000000r1")
-    p1 = await open_ticket(faultline, P1_REPORT, conversation="a:r2", user="00000000-0000-0000-0000-0000000000r2")
+    not_the_same = [P1_REPORT[0], "no, something else", *P1_REPORT[1:]]  # MAINTEL-000001 is offered first
+    p1 = await open_ticket(faultline, not_the_same, conversation="a:r2", user="00000000-0000-0000-0000-0000000000r2")
     for ticket in (p3, p1):
         await invoke(faultline, ticket, v.ACKNOWLEDGE)
     count = len(faultline.connector.calls)

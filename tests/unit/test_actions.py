@@ -33,9 +33,13 @@ STATES = {
     "restored": ticket("restored", "Eng Bravo", True),
     "resolved_without_restore": ticket("resolved", None, False),
     "resolved": ticket("resolved", "Eng Bravo", True),
+    "merged": ticket("merged", None, False),
+    "merged_after_restore": ticket("merged", "Eng Bravo", True),
 }
 
 RESOLVED = "This ticket is resolved; reopen it first."
+MERGED = "This ticket was merged into another; work on that one, or split this one out first."
+NOT_MERGED = "Only a ticket merged into another can be split out."
 ACKNOWLEDGED = "Already acknowledged by Eng Bravo."
 ALREADY_ON_HOLD = "The ticket is already on hold."
 NOT_ON_HOLD = "The ticket is not on hold."
@@ -47,7 +51,7 @@ STALE = ("This card was out of date, so nothing was changed. Here is the ticket 
 
 
 def _resolved_only_blocks(state: str) -> str | None:
-    return RESOLVED if state.startswith("resolved") else None
+    return RESOLVED if state.startswith("resolved") else MERGED if state.startswith("merged") else None
 
 
 def _acknowledge_rule(state: str) -> str | None:
@@ -63,8 +67,8 @@ def _restore_rule(state: str) -> str | None:
 
 
 def _reporter_after_restore(state: str) -> str | None:
-    if state.startswith("resolved"):
-        return RESOLVED
+    if state.startswith(("resolved", "merged")):
+        return _resolved_only_blocks(state)
     return None if STATES[state].restored else NOT_RESTORED
 
 
@@ -85,6 +89,8 @@ SPEC: dict[str, tuple[tuple[str, ...], Callable[[str], str | None], bool, Mappin
     v.ADD_INFO: ((REPORTER,), _resolved_only_blocks, False, {"text": "It happens on every call"}, "info_added"),
     v.CONFIRM_RESTORATION: ((REPORTER,), _reporter_after_restore, True, {}, "restoration_confirmed"),
     v.STILL_BROKEN: ((REPORTER,), _reporter_after_restore, True, {"text": "Still a busy tone"}, "still_broken"),
+    v.MERGE: ((ENGINEER,), _resolved_only_blocks, True, {"into": "acme-000001"}, "merged"),
+    v.SPLIT: ((ENGINEER,), lambda s: None if s.startswith("merged") else NOT_MERGED, False, {}, "split"),
 }
 ROLE_REFUSAL = {
     (ENGINEER,): "Only the customer's engineers can do that; nothing was changed.",
@@ -288,3 +294,28 @@ def test_stored_events_map_to_clock_events() -> None:
     assert SLA_KIND["still_broken"] == "reopened"  # "still broken" restarts restoration and resolution
     assert all(SLA_KIND[kind] == kind for kind in SLA_KIND if kind != "still_broken")
     assert not {"assigned", "info_added", "restoration_confirmed"} & set(SLA_KIND)
+
+
+def test_a_merge_names_the_main_ticket_and_retires_the_duplicate() -> None:
+    got = change(v.MERGE, "acknowledged", {"into": " acme-000001 "})
+    assert (got.kind, got.columns, got.data) == ("merged", {"status": "merged"}, {"into": "ACME-000001"})
+    assert got.summary == ("Merged into ACME-000001 by Eng Alpha: its reporter now follows ACME-000001, and this "
+                           "ticket's timers are retired.")
+    for nameless in ({}, {"into": "  "}, {"into": None}):
+        assert refusal(v.MERGE, "open", nameless) == \
+            "Name the main ticket, for example “merge ACME-000124 into ACME-000123”; nothing was changed."
+
+
+@pytest.mark.parametrize(("state", "status"), [("merged", "open"), ("merged_after_restore", "restored")])
+def test_a_split_puts_the_ticket_back_where_it_was(state: str, status: str) -> None:
+    got = change(v.SPLIT, state, {"from": "ACME-000001"})
+    assert (got.kind, got.columns, got.data) == ("split", {"status": status}, {"from": "ACME-000001"})
+    assert got.summary == ("Split out by Eng Alpha: this ticket is on its own again, with its own clocks and "
+                           "reminders.")
+    assert change(v.SPLIT, state, {}).data == {"from": ""}
+
+
+def test_a_split_of_an_acknowledged_merged_ticket_goes_back_to_acknowledged() -> None:
+    merged = State(**{**STATES["merged"].__dict__, "acknowledged_by": "Eng Bravo"})
+    got = decide(v.SPLIT, merged, ENGINEER_ALPHA, {}, None)
+    assert isinstance(got, Change) and got.columns == {"status": "acknowledged"}

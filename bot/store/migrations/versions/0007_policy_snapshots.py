@@ -5,8 +5,8 @@ now share one `policy_snapshots` row, keyed by the SHA-256 of the snapshot's can
 spaces), the same hash the bot computes when it opens a ticket. Upgrading reads every ticket's snapshot once,
 stores each distinct one and points the tickets at it; downgrading copies the snapshot back onto each ticket.
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
