@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adaptive_cards import verbs
 from adaptive_cards.cards import welcome_card
 from adaptive_cards.format import local_time
-from bot import report_command
-from bot import subscribing
+from bot import report_command, subscribing
 from bot.actions import ENGINEER
 from bot.commands import parse_command
 from bot.config import Customer

@@ -15,7 +15,6 @@ from bot.services import Services
 from bot.ticket_gate import ActorContext, TicketGate
 from bot.ticket_views import policy_of
 from reports import SlaReport, build_report, from_store, month_period
-from sla import Policy
 
 
 async def visible_customers(gate: TicketGate, who: ActorContext) -> list[Customer]:
@@ -42,9 +41,7 @@ async def customer_report(services: Services, gate: TicketGate, who: ActorContex
         return None
     seen = [s for s in seen if s.ticket.status != MERGED]  # a merged duplicate is one incident with its main ticket
     events = await services.tickets.events_of([s.ticket.id for s in seen]) if seen else {}
-    policies: dict[int, Policy] = {}  # the store shares one snapshot object among the tickets that have it
-    tickets = [from_store(s.ticket, events[s.ticket.id], policies.get(id(s.ticket.policy_snapshot))
-                          or policies.setdefault(id(s.ticket.policy_snapshot), policy_of(s.ticket))) for s in seen]
+    tickets = [from_store(s.ticket, events[s.ticket.id], policy_of(s.ticket)) for s in seen]  # cached by hash
     period = month_period(month.year, month.month, customer.timezone)
     return build_report(customer.name, customer.policy, tickets, period, as_of or services.clock.now(),
                         commencement=customer.service_commencement)

@@ -78,9 +78,7 @@ def board_row(seen: Seen, policy: Policy, events: Sequence[Event], now: datetime
 
 def board_rows(seen: Sequence[Seen], events: Mapping[int, Sequence[Event]], now: datetime) -> list[dict[str, Any]]:
     """One row per ticket, the soonest deadline first (tickets with no running deadline last)."""
-    policies: dict[int, Policy] = {}  # the store shares one snapshot object among the tickets that have it
-    rows = [board_row(s, policies.get(id(s.ticket.policy_snapshot)) or policies.setdefault(
-        id(s.ticket.policy_snapshot), policy_of(s.ticket)), events.get(s.ticket.id, ()), now) for s in seen]
+    rows = [board_row(s, policy_of(s.ticket), events.get(s.ticket.id, ()), now) for s in seen]
     return sorted(rows, key=lambda r: (r["soonest"] is None, r["soonest"] or "", r["reference"]))
 
 

@@ -373,7 +373,7 @@ class TicketStore:
         query = select(tickets).where(tickets.c.customer_id == customer_id, tickets.c.status.not_in(CLOSED),
                                       tickets.c.reported_at >= since).order_by(tickets.c.id)
         async with self.db.read() as conn:
-            return [_row(Ticket, row) for row in await conn.execute(query)]
+            return await _tickets(conn, await conn.execute(query))
 
     # -- subscribers -------------------------------------------------------------------------------------
     async def subscribers(self, ticket_id: int, conn: AsyncConnection | None = None) -> list[Subscriber]:
