@@ -214,3 +214,19 @@ async def test_a_redelivered_yes_joins_once_and_answers_without_a_second_card(fa
     assert again.get("text") == f"You're following {ticket.reference}; every update will appear here."
     assert len([m for m in faultline.connector.messages("a:u2") if m.get("attachments")]) == cards
     assert len(await followers(faultline, ticket)) == 1
+
+
+async def test_the_monthly_report_counts_a_merged_duplicate_as_one_incident(faultline: Running) -> None:
+    main = await first_report(faultline)
+    await say(faultline, "we can't get any inbound calls in Leeds")
+    await say(faultline, "no, something else")
+    await finish(faultline, BEN)
+    duplicate = (await TicketStore(faultline.db).open_tickets(reporter_id=BEN))[-1]
+    assert "2 tickets" in await engineer(faultline, "report maintel-demo this month")
+
+    await engineer(faultline, f"merge {duplicate.reference} into {main.reference}")
+    merged = await engineer(faultline, "report maintel-demo this month")
+    assert "1 ticket " in merged and "2 tickets" not in merged
+
+    await engineer(faultline, f"split {duplicate.reference}")
+    assert "2 tickets" in await engineer(faultline, "report maintel-demo this month")
