@@ -57,9 +57,18 @@ def test_holidays_can_be_dropped_or_added_by_the_policy() -> None:
 
 def test_an_unknown_holiday_source_is_refused_in_the_packages_words() -> None:
     check_holiday_source("GB", "ENG", ("public",))
+    check_holiday_source("NL", None, ("public", "optional"))
     for country, subdiv in (("XX", None), ("GB", "XXX")):
         with pytest.raises(NotImplementedError):
             check_holiday_source(country, subdiv, ("public",))
+    with pytest.raises(ValueError, match="Category is not supported: optional"):
+        check_holiday_source("GB", "ENG", ("public", "optional"))
+
+
+def test_a_policy_may_count_a_holiday_category_beyond_the_public_one() -> None:
+    liberation_day_2026 = date(2026, 5, 5)  # in the Netherlands a public holiday only every fifth year
+    assert HolidaySource("NL", categories=("public", "optional")).on(liberation_day_2026) == "Liberation Day"
+    assert HolidaySource("NL").on(liberation_day_2026) is None
 
 
 def test_instants_must_carry_an_offset_and_come_back_in_utc() -> None:
@@ -130,6 +139,7 @@ def test_the_first_opening_and_last_closing_of_a_day_with_three_windows() -> Non
     monday = date(2025, 11, 24)
     assert (shifts.open_of(monday), shifts.close_of(monday)) == (datetime(2025, 11, 24, 8, 0, tzinfo=UTC),
                                                                  datetime(2025, 11, 24, 18, 0, tzinfo=UTC))
+    assert shifts.open_of(monday).tzinfo is UTC and shifts.close_of(monday).tzinfo is UTC
     assert shifts.segments(monday)[1] == (datetime(2025, 11, 24, 12, 0, tzinfo=UTC),
                                           datetime(2025, 11, 24, 14, 0, tzinfo=UTC))
 
@@ -157,9 +167,10 @@ MONDAY_9 = datetime(2025, 11, 24, 9, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(("start", "hours", "due"), [
     (MONDAY_9, 2400, datetime(2027, 1, 15, 17, 0, tzinfo=UTC)),  # 300 working days: 60 weeks, a second year
+    (MONDAY_9, 2400.5, datetime(2027, 1, 18, 9, 30, tzinfo=UTC)),  # ... and half an hour of the next
     (MONDAY_9 + timedelta(microseconds=500_000), 2400, datetime(2027, 1, 18, 9, 0, 0, 500_000, tzinfo=UTC)),
 ])
-def test_working_time_more_than_a_year_ahead(start: datetime, hours: int, due: datetime) -> None:
+def test_working_time_more_than_a_year_ahead(start: datetime, hours: float, due: datetime) -> None:
     office = weekly(Window(MON_FRI, 540, 1020))
     assert office.add(start, timedelta(hours=hours)) == due
     assert weekly(Window(MON_FRI, 540, 1020)).measure(start, due) == timedelta(hours=hours)
@@ -172,6 +183,15 @@ def test_working_time_more_than_a_year_ahead(start: datetime, hours: int, due: d
 def test_the_close_of_the_nth_working_day_after_the_report(n: int, closes: datetime) -> None:
     office = weekly(Window(MON_FRI, 540, 1020))
     assert office.close_after_working_days(datetime(2025, 11, 24, 10, 0, tzinfo=UTC), n) == closes
+
+
+@pytest.mark.parametrize(("report", "closes"), [
+    (datetime(2025, 7, 1, 22, 30, tzinfo=UTC), datetime(2025, 7, 2, 16, 0, tzinfo=UTC)),  # 23:30 on Tuesday 1 July
+    (datetime(2025, 7, 1, 23, 30, tzinfo=UTC), datetime(2025, 7, 3, 16, 0, tzinfo=UTC)),  # 00:30 on Wednesday
+])
+def test_the_report_day_is_the_calendars_local_date(report: datetime, closes: datetime) -> None:
+    london = weekly(Window(MON_FRI, 540, 1020), tz="Europe/London")
+    assert london.close_after_working_days(report, 1) == closes
 
 
 def test_a_report_inside_a_long_closure_counts_from_the_first_day_back() -> None:
