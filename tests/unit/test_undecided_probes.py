@@ -1,0 +1,52 @@
+"""sla/undecided.py on rules built in the test: which unknown facts are worth asking, and which a policy reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sla.classify import Facts as F
+from sla.classify import classify
+from sla.model import Comparison, Condition, Rule
+from sla.undecided import facts_read
+from tests.unit.synthetic import policy
+
+
+def rule(rule_id: str, priority: str | None, *comparisons: tuple[str, str, Any], any_of: tuple[Condition, ...] = (),
+         fallback: bool = False) -> Rule:
+    return Rule(rule_id, "incident", priority, f"quote of {rule_id}", f"seed-{rule_id}",
+                Condition(tuple(Comparison(*c) for c in comparisons), any_of), fallback)
+
+
+LOWEST = rule("lowest", "P3", fallback=True)
+
+
+def test_a_policy_reads_the_facts_of_every_group_and_those_behind_a_derived_fact() -> None:
+    either = (Condition((Comparison("voice_mos", "lt", 3.0),)), Condition((Comparison("scope", "eq", "one_site"),)))
+    read = facts_read(policy(rules=(rule("p1", "P1", ("impact", "eq", "down"), any_of=either), LOWEST)))
+    assert read == {"impact", "voice_mos", "users_affected", "pct_users_affected", "sites_affected", "total_sites"}
+
+
+BAD_VOICE = policy(rules=(rule("p2-mos", "P2", ("voice_mos", "lt", 3.0)), LOWEST))
+
+
+@pytest.mark.parametrize(("services", "asked"), [
+    ({"voice_quality"}, ("voice_mos",)),  # a voice-quality report: the MoS could make it P2
+    ({"voicemail"}, ()),  # no MoS for voicemail: not asked, though a rule reads it
+    ({"voicemail", "voice_quality"}, ("voice_mos",)),
+])
+def test_a_measurement_is_asked_only_for_the_services_it_measures(services: set[str], asked: tuple[str, ...]) -> None:
+    assert classify(BAD_VOICE, F(services_affected=frozenset(services))).undecided == asked
+
+
+THREE_SITES = policy(rules=(rule("p2-three-sites", "P2", ("total_sites", "eq", 3)), LOWEST))
+
+
+@pytest.mark.parametrize(("sites", "asked"), [
+    (1, ()),  # totals of 1 or 2 sites: neither is 3
+    (2, ("total_sites",)),  # 2 of 3 sites would decide it: worth asking how many sites there are
+    (3, ("total_sites",)),
+])
+def test_the_total_of_sites_is_tried_as_the_sites_affected_and_one_more(sites: int, asked: tuple[str, ...]) -> None:
+    assert classify(THREE_SITES, F(sites_affected=sites)).undecided == asked
