@@ -21,8 +21,8 @@ from bot.rules.reclassify import (
     upgrade_text,
 )
 from bot.store.tickets import Ticket
-from sla.classify import RuleMatch
 from sla import Policy
+from sla.classify import RuleMatch
 from sla.loader import PolicyLibrary
 
 LIBRARY = PolicyLibrary.load()
