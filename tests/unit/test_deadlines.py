@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -97,3 +97,13 @@ def test_a_naive_instant_is_refused() -> None:
 ])
 def test_a_targets_allowance_is_counted_on_its_own_clock(spec: TargetSpec, allowed: timedelta) -> None:
     assert allowance(spec, policy(), T0) == allowed  # T0: Monday 10:00 UTC
+
+
+@pytest.mark.parametrize("spec", [
+    target("resolution", 480, "office"),
+    TargetSpec(key="resolution", rule="calendar_days", quote="q", seed="s", days=3, mode="elapsed"),
+])
+def test_a_due_time_from_a_local_start_comes_back_in_utc(spec: TargetSpec) -> None:
+    local_start = T0.astimezone(timezone(timedelta(hours=-5)))  # the same instant, reported from New York
+    due = due_at(spec, policy(), local_start)
+    assert (due, due.tzinfo) == (due_at(spec, policy(), T0), UTC)
