@@ -50,3 +50,31 @@ THREE_SITES = policy(rules=(rule("p2-three-sites", "P2", ("total_sites", "eq", 3
 ])
 def test_the_total_of_sites_is_tried_as_the_sites_affected_and_one_more(sites: int, asked: tuple[str, ...]) -> None:
     assert classify(THREE_SITES, F(sites_affected=sites)).undecided == asked
+
+
+EVERY_PROBE = policy(rules=(
+    rule("services", "P1", ("services_affected", "services_any", frozenset({"all"}))),
+    rule("impact", "P1", ("impact", "eq", "at_risk")),
+    *(rule(fact, "P1", (fact, op, value)) for fact, op, value in (
+        ("users_affected", "eq", 1), ("pct_users_affected", "gte", 60), ("sites_affected", "eq", 1),
+        ("total_sites", "eq", 3), ("mission_critical_site", "eq", True), ("voice_mos", "lt", 3.0),
+        ("latency_ms_rtt", "gt", 120), ("capacity_loss_pct", "gte", 50), ("email_delivery_minutes", "gte", 5),
+        ("failures_per_day", "gte", 10), ("redundancy_left", "eq", False), ("risk_event", "eq", "high"),
+        ("equipment_owner", "eq", "customer"), ("workaround", "eq", True))),
+    LOWEST))
+MEASURED = frozenset({"voice_quality", "latency", "capacity", "messaging", "sba", "handset"})
+
+
+@pytest.mark.parametrize(("facts", "asked"), [
+    (F(), ("services_affected", "impact", "users_affected", "pct_users_affected", "sites_affected",
+           "mission_critical_site", "workaround")),
+    (F(services_affected=MEASURED, recurring=True),
+     ("users_affected", "pct_users_affected", "sites_affected", "mission_critical_site", "voice_mos", "latency_ms_rtt",
+      "capacity_loss_pct", "email_delivery_minutes", "failures_per_day", "redundancy_left", "risk_event",
+      "equipment_owner", "workaround")),
+    (F(services_affected=MEASURED, sites_affected=1), ()),  # one site decides P1 already: nothing left to ask
+    (F(services_affected=frozenset({"voicemail"}), sites_affected=2),  # voicemail says nothing of how badly
+     ("impact", "pct_users_affected", "total_sites", "mission_critical_site", "workaround")),
+])
+def test_the_questions_come_in_the_intakes_order(facts: F, asked: tuple[str, ...]) -> None:
+    assert classify(EVERY_PROBE, facts).undecided == asked
