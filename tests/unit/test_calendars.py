@@ -274,3 +274,14 @@ def test_a_start_with_microseconds_is_named_exactly_when_nothing_is_found() -> N
         closed_from_new_year(3660).add(NEW_YEAR + timedelta(microseconds=500_000), timedelta(hours=1))
     assert str(refused.value) == ("calendar 'desk' has no working time within ten years of "
                                   "2025-01-01 10:00:00.500000+00:00")
+
+
+@pytest.mark.parametrize(("start", "measured"), [
+    (MONDAY_9, timedelta(hours=40)),
+    (MONDAY_9 + timedelta(microseconds=250_000), timedelta(hours=40) - timedelta(microseconds=250_000)),
+])
+def test_working_time_measured_into_a_closure_of_over_a_year(start: datetime, measured: timedelta) -> None:
+    shut = weekly(Window(MON_FRI, 540, 1020),
+                  closures=frozenset(date(2025, 12, 1) + timedelta(days=i) for i in range(400)))
+    for stop in (datetime(2025, 12, 15, 12, 0, tzinfo=UTC), datetime(2025, 12, 15, 12, 0, 0, 500_000, tzinfo=UTC)):
+        assert shut.measure(start, stop) == measured  # the week of 24 November, then nothing
