@@ -285,3 +285,16 @@ def test_working_time_measured_into_a_closure_of_over_a_year(start: datetime, me
                   closures=frozenset(date(2025, 12, 1) + timedelta(days=i) for i in range(400)))
     for stop in (datetime(2025, 12, 15, 12, 0, tzinfo=UTC), datetime(2025, 12, 15, 12, 0, 0, 500_000, tzinfo=UTC)):
         assert shut.measure(start, stop) == measured  # the week of 24 November, then nothing
+
+
+@pytest.mark.parametrize("later", [
+    datetime(2026, 11, 25, 10, 0, tzinfo=UTC),  # a Wednesday a year and a day later: just past the dates laid out
+    datetime(2025, 11, 14, 10, 0, tzinfo=UTC),  # a Friday ten days earlier: before them
+    datetime(2027, 6, 1, 10, 0, tzinfo=UTC),
+])
+def test_a_calendar_asked_about_far_apart_instants_answers_each_as_if_asked_alone(later: datetime) -> None:
+    office = weekly(Window(MON_FRI, 540, 1020))
+    assert office.is_open(datetime(2025, 11, 24, 10, 0, tzinfo=UTC))
+    assert office.is_open(later)
+    assert office.add(later, timedelta(hours=1)) == later + timedelta(hours=1)
+    assert office.measure(later, later + timedelta(hours=2)) == timedelta(hours=2)
