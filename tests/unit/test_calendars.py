@@ -298,3 +298,22 @@ def test_a_calendar_asked_about_far_apart_instants_answers_each_as_if_asked_alon
     assert office.is_open(later)
     assert office.add(later, timedelta(hours=1)) == later + timedelta(hours=1)
     assert office.measure(later, later + timedelta(hours=2)) == timedelta(hours=2)
+
+
+def test_the_report_day_stays_local_after_the_calendar_has_looked_a_year_ahead() -> None:
+    london = weekly(Window(MON_FRI, 540, 1020), tz="Europe/London")
+    assert london.is_open(datetime(2025, 11, 24, 10, 0, tzinfo=UTC))
+    report = datetime(2027, 7, 1, 23, 30, tzinfo=UTC)  # 00:30 BST on Friday 2 July 2027
+    assert london.close_after_working_days(report, 1) == datetime(2027, 7, 5, 16, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("windows", "day_measured"), [
+    ((Window(MON_FRI, 480, 800), Window(MON_FRI, 600, 1000)), timedelta(hours=8, minutes=40)),  # overlapping
+    ((Window(MON_FRI, 480, 720), Window(MON_FRI, 540, 600), Window(MON_FRI, 660, 840)), timedelta(hours=6)),
+    ((Window(MON_FRI, 480, 720), Window(MON_FRI, 720, 1020)), timedelta(hours=9)),  # touching
+])
+def test_overlapping_windows_count_once(windows: tuple[Window, ...], day_measured: timedelta) -> None:
+    desk = weekly(*windows)
+    monday = datetime(2025, 11, 24, tzinfo=UTC)
+    assert desk.measure(monday, monday + timedelta(days=1)) == day_measured
+    assert desk.add(monday, day_measured) == monday + timedelta(hours=8) + day_measured

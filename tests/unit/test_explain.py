@@ -34,6 +34,7 @@ def working(*windows: Window, holidays: HolidaySource | None = None,
     (WallClockCalendar(LONDON), "24x7, counted on the Europe/London wall clock"),
     (working(Window(frozenset(range(5)), 540, 1050)), "Mon–Fri 09:00–17:30 Europe/London"),
     (working(Window(frozenset({0, 1}), 480, 1200)), "Mon, Tue 08:00–20:00 Europe/London"),  # two days: a list
+    (working(Window(frozenset({1, 2, 3}), 480, 1200)), "Tue–Thu 08:00–20:00 Europe/London"),  # three: a range
     (working(Window(frozenset({0, 2, 4}), 0, 1440)), "Mon, Wed, Fri 00:00–24:00 Europe/London"),  # not a range
     (working(Window(frozenset({5, 6}), 605, 725), Window(frozenset(range(7)), 60, 120)),
      "Sat, Sun 10:05–12:05; Mon–Sun 01:00–02:00 Europe/London"),
@@ -56,6 +57,7 @@ def spec(rule: str, **options: object) -> TargetSpec:
     (target("resolution", 240), "4 h"),
     (target("update", 90), "every 1 h 30 min"),
     (spec("calendar_days", days=5, mode="from_next_opening"), "5 calendar days (from next opening)"),
+    (spec("calendar_days", days=5, mode="elapsed", duration=timedelta(hours=1)), "5 calendar days (elapsed)"),
     (spec("working_days_after_report_day", days=1), "close of the 1st working day after the report day"),
     (spec("close_of_working_day", days=2), "close of the 2nd working day after the report day"),
     (spec("working_days_after_report_day", days=3), "close of the 3rd working day after the report day"),
