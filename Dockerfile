@@ -12,6 +12,7 @@ COPY sla ./sla
 COPY bot ./bot
 COPY dialogs ./dialogs
 COPY adaptive_cards ./adaptive_cards
+COPY reports ./reports
 COPY infra ./infra
 RUN pip install ".[azure]"
 

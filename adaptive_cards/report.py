@@ -57,12 +57,13 @@ def _targets_chart(targets: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
         return [text("No ticket this period had a time target.", isSubtle=True)]
     rows = [(TARGET_LABELS.get(t["target"], t["target"]), str(t["met"]), str(t["breached"]), str(t["running"]),
              _percent(t["percent_met"]), _minutes(t["median_minutes"]), _minutes(t["p90_minutes"])) for t in totals]
-    chart = {"type": "Chart.VerticalBar", "title": "Targets met (% of decided)", "xAxisTitle": "Target",
-             "yAxisTitle": "% met", "showBarValues": True, "color": "good",
-             "data": [{"x": label, "y": round(t["percent_met"], 1)} for (label, *_), t in zip(rows, totals, strict=True)
-                      if t["percent_met"] is not None],
-             "fallback": _table(("Target", "Met", "Breached", "Running", "% met", "Median", "p90"), rows)}
-    return [chart]
+    table = _table(("Target", "Met", "Breached", "Running", "% met", "Median", "p90"), rows)
+    data = [{"x": label, "y": round(t["percent_met"], 1)} for (label, *_), t in zip(rows, totals, strict=True)
+            if t["percent_met"] is not None]
+    if not data:  # no target decided yet: a chart would be empty, the table says so
+        return [text("Targets (none decided yet)", weight="Bolder"), table]
+    return [{"type": "Chart.VerticalBar", "title": "Targets met (% of decided)", "xAxisTitle": "Target",
+             "yAxisTitle": "% met", "showBarValues": True, "color": "good", "data": data, "fallback": table}]
 
 
 def _priority_chart(by_priority: Mapping[str, int]) -> dict[str, Any]:
@@ -104,11 +105,15 @@ def _availability(availability: Mapping[str, Any]) -> list[dict[str, Any]]:
     return blocks
 
 
+def _tickets(count: int) -> str:
+    return "1 ticket" if count == 1 else f"{count:,} tickets"
+
+
 def report_card(summary: Mapping[str, Any], csv_url: str | None = None) -> Card:
     """The SLA report for one customer and period, with a CSV download when a link is given."""
     as_of = summary["as_of"][:16].replace("T", " ")
     body = [text(f"SLA report: {summary['customer']}, {summary['period']}", size="Large", weight="Bolder"),
-            text(f"{summary['contract']} · {summary['tickets']} tickets · figures as of {as_of} UTC",
+            text(f"{summary['contract']} · {_tickets(summary['tickets'])} · figures as of {as_of} UTC",
                  isSubtle=True, spacing="None"),
             *_targets_chart(summary["targets"]), _priority_chart(summary["by_priority"]),
             _daily_chart(summary["by_day"]), _figures(summary), *_availability(summary["availability"])]

@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
 
 from bot.clock import Clock
 from bot.connector import Connector, SendDeferred
@@ -48,6 +49,34 @@ class RepliesDeferred(Exception):
 
 
 Defer = Callable[[Sequence[Unsent], float], Awaitable[None]]
+
+
+class ReplyContext(TurnContext):  # type: ignore[misc]
+    """botbuilder's TurnContext, less its deep copy of every reply (cards included) before addressing it: a
+    shallow copy is enough, since addressing only replaces the copy's top-level fields. (Teams never asks for
+    expectReplies, which the edge does not let through, so replies always go to the adapter.)"""
+
+    async def send_activities(self, activities: list[Activity]) -> list[ResourceResponse]:
+        reference = TurnContext.get_conversation_reference(self.activity)
+        output = [_addressed(copy(activity), reference) for activity in activities]
+
+        async def logic() -> list[ResourceResponse]:
+            responses: list[ResourceResponse] = await self.adapter.send_activities(self, output)
+            if any(activity.type != ActivityTypes.trace for activity in output):
+                self.responded = True
+            return responses
+
+        sent: list[ResourceResponse] = await self._emit(self._on_send_activities, output, logic())
+        return sent
+
+
+def _addressed(activity: Activity, reference: ConversationReference) -> Activity:
+    """What botbuilder's send_activities does to each reply: addressed to the conversation, a message by default."""
+    TurnContext.apply_conversation_reference(activity, reference)
+    activity.type = activity.type or ActivityTypes.message
+    activity.input_hint = activity.input_hint or "acceptingInput"
+    activity.id = None
+    return activity
 
 
 class FaultlineAdapter(BotAdapter):  # type: ignore[misc]
@@ -98,7 +127,7 @@ class FaultlineAdapter(BotAdapter):  # type: ignore[misc]
     async def process(self, activity: Activity,
                       logic: Callable[[TurnContext], Awaitable[None]]) -> InvokeResponse | None:
         """Run one turn; an invoke's response (if any) is returned for the HTTP answer."""
-        context = TurnContext(self, activity)
+        context = ReplyContext(self, activity)
         await self.run_pipeline(context, logic)
         if activity.type == ActivityTypes.invoke:
             return context.turn_state.get(INVOKE_RESPONSE_KEY) or InvokeResponse(status=200)

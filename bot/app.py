@@ -10,10 +10,11 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import outbound
+from bot import board, outbound
 from bot.adapter import FaultlineAdapter, outbox_defer
 from bot.auth import Authenticator, AuthError, KeySource
 from bot.clock import Clock, SystemClock
@@ -23,7 +24,7 @@ from bot.edge.inbound import Malformed, parse_activity, refusal_invoke
 from bot.edge.wire import Activity as WireActivity
 from bot.handler import FaultlineBot, activity_summary
 from bot.logs import correlated, stamp_correlation_ids
-from bot.redelivery import claim_activity, finish_activity
+from bot.redelivery import claim_activity, finish_activity, needs_claim
 from bot.reminders.people import GraphManagers, NoGraph
 from bot.reminders.plan import ReminderSettings
 from bot.reminders.scheduler import Scheduler
@@ -34,9 +35,12 @@ from bot.store.conversations import (
     BUSY,
     DONE,
     TURN_ACTIVITY,
+    AtClaim,
     ConcurrentWriteError,
     ConversationStore,
     DatabaseStorage,
+    DialogState,
+    Noted,
     TurnMark,
 )
 from bot.store.db import Database
@@ -73,6 +77,7 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
     app.router.add_get("/metrics", metrics)
     app.on_startup.append(_start)
     app.on_cleanup.append(_stop)
+    board.register(app)  # the SLA board tab and report downloads (its start-up hook runs after _start)
     return app
 
 
@@ -87,7 +92,7 @@ async def _start(app: web.Application) -> None:
     tokens = token_provider(settings, session)  # one credential, one cached token, for every outbound call
     services = Services(
         settings=settings, config=injected["config"], db=db, tickets=TicketStore(db),
-        conversations=ConversationStore(db), state=ConversationState(DatabaseStorage(db, clock)), clock=clock,
+        conversations=ConversationStore(db), state=DialogState(DatabaseStorage(db, clock)), clock=clock,
         connector=injected["connector"] or Connector(session, tokens, observe=telemetry.send_outcome),
         telemetry=telemetry,
     )
@@ -210,17 +215,25 @@ async def _traced_turn(app: web.Application, services: Services, body: dict[str,
     tenant = tenant_of(body) or _local_tenant(services)  # known: messages() refused every other tenant
     activity = Activity().deserialize(body)
     customer = services.config.customer_for_tenant(tenant)
-    claim = await claim_activity(services.conversations, activity, services.clock)
+    mark = TurnMark(activity.id) if activity.id and needs_claim(activity) else None
+    try:
+        claim = await claim_activity(services.conversations, activity, services.clock,
+                                     _at_claim(services, activity, tenant, customer, mark))
+        remembered = mark is not None
+    except Exception:  # the claim alone, then: what failed with it fails again in the turn, and is answered there
+        if mark is not None:
+            mark.states.clear()
+        claim, remembered = await claim_activity(services.conversations, activity, services.clock), False
     if claim.status == BUSY:  # a live turn has it: Teams delivers it again later, by when it has answered
         log.info("activity still being processed elsewhere (%s)", activity_summary(body))
         return web.json_response({"error": "already being processed; retry later"}, status=503,
                                  headers={"Retry-After": "5"})
     if claim.status == DONE:
         return await _replay(app, services, activity, dict(claim.outcome or {}), customer, tenant, body)
-    mark = TurnMark(activity.id) if activity.id else None
     turn = TURN_ACTIVITY.set(mark)
     try:
-        await _remember(services, activity, tenant, customer.id if customer else None)
+        if not remembered:  # not in the claim's transaction
+            await _remember(services, activity, tenant, customer.id if customer else None)
         response = await app[BOT_ADAPTER_KEY].process(activity, _with_customer(app[BOT].on_turn, customer, tenant))
     except ConcurrentWriteError:  # two turns of one conversation at once: the other one's answer stands
         log.info("dialog state changed by a concurrent turn; this one's state was not kept (%s)",
@@ -266,20 +279,37 @@ def _with_customer(logic: Callable[[TurnContext], Awaitable[None]], customer: Cu
     return run
 
 
-async def _remember(services: Services, activity: Activity, tenant: str | None, customer_id: str | None) -> None:
-    """Keep the conversation reference, for proactive messages later."""
+def _at_claim(services: Services, activity: Activity, tenant: str | None, customer: Customer | None,
+              mark: TurnMark | None) -> AtClaim:
+    """In the claim's transaction: the conversation reference kept, and (for a customer's turn, which reads it)
+    the dialog state read for the turn (`TurnMark.states`)."""
+    async def also(conn: AsyncConnection) -> list[Noted]:
+        noted = await _remember(services, activity, tenant, customer.id if customer else None, conn)
+        if customer is not None and mark is not None and activity.channel_id and activity.conversation:
+            key = f"{activity.channel_id}/conversations/{activity.conversation.id}"  # ConversationState's key
+            mark.states[key] = (await DatabaseStorage(services.db, services.clock).read_in(conn, [key])).get(key)
+        return noted
+
+    return also
+
+
+async def _remember(services: Services, activity: Activity, tenant: str | None, customer_id: str | None,
+                    conn: AsyncConnection | None = None) -> list[Noted]:
+    """Keep the conversation reference, for proactive messages later (unless this process has kept it already);
+    ``conn``: in that transaction, what is returned to be noted once it commits."""
     if not activity.conversation or not activity.service_url:
-        return
+        return []
     reference = to_json(TurnContext.get_conversation_reference(activity))
     reference.pop("activityId", None)  # changes every turn; proactive messages do not need it
     sender = activity.from_property
     user = sender.aad_object_id if sender else None
+    noted = []
     if sender and user and sender.id:
-        await services.conversations.remember_user(aad_object_id=user, mri=sender.id, name=sender.name,
-                                                   tenant_id=tenant, at=services.clock.now())
-    await services.conversations.remember(conversation_id=activity.conversation.id, tenant_id=tenant,
-                                          customer_id=customer_id, user_id=user, reference=reference,
-                                          at=services.clock.now())
+        noted += await services.conversations.remember_user(aad_object_id=user, mri=sender.id, name=sender.name,
+                                                            tenant_id=tenant, at=services.clock.now(), conn=conn)
+    return noted + await services.conversations.remember(conversation_id=activity.conversation.id, tenant_id=tenant,
+                                                         customer_id=customer_id, user_id=user, reference=reference,
+                                                         at=services.clock.now(), conn=conn)
 
 
 async def _say(services: Services, activity: Activity, text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,9 @@ class Customer:
     escalation: Escalation
     vocabulary: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The customer's own words per service id (``[customers.vocabulary]``), read before the built-in ones."""
+    service_commencement: date | None = None
+    """The Service Commencement Date: the Annual Measurement Period of availability runs from it and its
+    anniversaries (``service_commencement = 2025-04-01``)."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,8 @@ def _policy(reader: Reader, library: PolicyLibrary, base: Path) -> Policy:
 
 def _customer(reader: Reader, library: PolicyLibrary, base: Path) -> Customer:
     reader.only(("id", "name", "reference_prefix", "tenants", "policy", "policy_file", "readings", "timezone",
-                 "services", "support_channel", "engineers", "escalation", "vocabulary"))
+                 "services", "support_channel", "engineers", "escalation", "vocabulary",
+                 "service_commencement"))
     prefix = reader.get("reference_prefix", str, reader.get("id", str).upper())
     if not prefix.isalnum() or not prefix.isupper():
         raise reader.fail("reference_prefix", f"must be upper-case letters and digits, e.g. ACME; got {prefix!r}")
@@ -179,7 +184,15 @@ def _customer(reader: Reader, library: PolicyLibrary, base: Path) -> Customer:
         escalation=Escalation(**{k: escalation.get(k, str, None) for k in ("team_lead", "manager", "duty_manager")},
                               ladder=_ladder(escalation.sub("ladder", required=False))),
         vocabulary=_vocabulary(reader.sub("vocabulary", required=False), _services(reader)),
+        service_commencement=_commencement(reader),
     )
+
+
+def _commencement(reader: Reader) -> date | None:
+    value = reader.data.get("service_commencement")
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    raise reader.fail("service_commencement", f"must be a date without quotes, e.g. 2025-04-01; got {value!r}")
 
 
 def _vocabulary(reader: Reader, catalogue: Mapping[str, str]) -> dict[str, tuple[str, ...]]:

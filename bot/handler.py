@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adaptive_cards import verbs
 from adaptive_cards.cards import welcome_card
 from adaptive_cards.format import local_time
+from bot import report_command
 from bot.commands import parse_command
 from bot.config import Customer
 from bot.routing import Incoming, route
@@ -207,6 +208,10 @@ class FaultlineBot:
         outcome = await self.tickets.act(seen, verb=command.verb, inputs=command.inputs, card_version=None,
                                          origin=None, tz=tz)
         await context.send_activity(card_message(outcome.card, outcome.message))
+
+    async def _on_report_or_exclude(self, context: TurnContext, incoming: Incoming) -> None:
+        await context.send_activity(await report_command.answer(self.s, self.gate, self._who(context), incoming.text,
+                                                                context.turn_state.get(CUSTOMER_KEY)))
 
     async def _ticket_for(self, context: TurnContext, reference: str | None) -> Seen | None:
         """The named ticket, else this thread's, else (in 1:1 chat only) the sender's only open one — of those they

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from adaptive_cards import verbs
 from bot.commands import CUSTOMER_VERBS, Command, parse_command
+from bot.report_request import is_own_report
 from dialogs.extract import kind_of
 from dialogs.triggers import intent_of
 
@@ -44,8 +45,11 @@ ROUTES: tuple[tuple[Callable[[Incoming], bool], str], ...] = (
     (lambda i: i.type == "invoke" and i.name == "adaptiveCard/action", "card_action"),
     (lambda i: i.type != "message" or not i.addressed, "ignore"),
     (lambda i: i.from_msp and _words(i).startswith("bind"), "bind"),
+    (lambda i: i.from_msp and i.action is None and _words(i).split(" ")[0] in ("report", "exclude"),
+     "report_or_exclude"),
     (lambda i: i.from_msp and _command(i) is not None, "ticket_command"),
     (lambda i: i.from_msp, "msp_help"),
+    (lambda i: not i.intake_active and i.action is None and is_own_report(i.text), "report_or_exclude"),
     (lambda i: not i.intake_active and (c := _command(i)) is not None and c.verb in CUSTOMER_VERBS,
      "ticket_command"),
     (lambda i: i.action == verbs.START_REPORT, "start_fault"),

@@ -114,10 +114,27 @@ class Settings:
                              "national cloud.", "https://login.microsoftonline.com")
     token_endpoint: str = setting("FAULTLINE_TOKEN_ENDPOINT", "OAuth token endpoint for the bot's outbound token; "
                                   "default: Entra's for the app's tenant.", "")
+    public_url: str = setting("FAULTLINE_PUBLIC_URL", "The bot's public https address (e.g. `https://faultline."
+                              "example.com`): report download links and the SLA board tab are served there; unset: "
+                              "`http://127.0.0.1:<port>` (local use only, and no tabs in the Teams app).", "")
+    report_link_secret: Secret = setting("FAULTLINE_REPORT_LINK_SECRET", "Key signing the reports' CSV download "
+                                         "links (any long random text; the same on every replica); unset: a new "
+                                         "random key per process, so links end when it restarts.", Secret(""),
+                                         secret=True)
+    report_link_hours: float = setting("FAULTLINE_REPORT_LINK_HOURS", "How long a report's CSV download link works "
+                                       "(hours).", 24.0)
+    tab_openid_metadata_url: str = setting(
+        "FAULTLINE_TAB_OPENID_METADATA_URL", "Entra OpenID metadata for the SLA board's Teams SSO tokens; `{tenant}` "
+        "stands for the viewer's tenant (change only for sovereign clouds or tests).",
+        "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration")
 
     @property
     def auth_enabled(self) -> bool:
         return not self.local
+
+    def base_url(self) -> str:
+        """Where people reach the bot's pages (download links, the board), without a trailing slash."""
+        return self.public_url.rstrip("/") or f"http://127.0.0.1:{self.port}"
 
     def bind_host(self) -> str:
         """Local mode never listens beyond loopback."""

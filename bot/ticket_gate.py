@@ -88,6 +88,28 @@ class TicketGate:
         found = [await self._seen(who, ticket) for ticket in mine]
         return [seen for seen in found if seen is not None]
 
+    async def customer_role(self, who: ActorContext, customer_id: str) -> tuple[Customer, str] | None:
+        """The role in which ``who`` sees all of a customer's tickets (engineer, configured escalation contact or
+        user); None alike for an unknown customer and one not theirs."""
+        customer = self.s.config.customer(customer_id)
+        viewer = Viewer(who.aad_id, who.tenant, staff=who.tenant in self.s.config.msp.tenants)
+        role = seen_as(viewer, customer)
+        if role is None and customer is not None and worth_asking(viewer, customer):
+            member = customer.engineers_from_channel and await self._in_support_channel(customer, who.service_url,
+                                                                                       who.mri)
+            role = seen_as(viewer, customer, Vouched(support_team_member=member))
+        return None if role is None or customer is None else (customer, role)
+
+    async def visible_of_customer(self, who: ActorContext, customer_id: str, *,
+                                  open_only: bool = False) -> list[Seen] | None:
+        """All of a customer's tickets (or the open ones) when ``who`` sees that customer (`customer_role`)."""
+        found = await self.customer_role(who, customer_id)
+        if found is None:
+            return None
+        customer, role = found
+        tickets = await self.s.tickets.customer_tickets(customer.id, open_only=open_only)
+        return [Seen(ticket, customer, Actor(who.actor_id, who.name, role)) for ticket in tickets]
+
     async def _find(self, key: TicketKey | None) -> Ticket | None:
         if isinstance(key, InThread):
             return await self.s.tickets.by_channel_thread(key.conversation_id)

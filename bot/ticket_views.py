@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -12,7 +10,7 @@ from adaptive_cards.ticket_actions import TicketControls
 from adaptive_cards.views import TARGET_LABELS, Rationale, ReportView, target_rows
 from bot.actions import SLA_KIND, State
 from bot.config import Customer
-from bot.store.tickets import Event, Ticket
+from bot.store.tickets import Event, Ticket, snapshot_hash
 from dialogs.summary import impact_lines
 from sla import Policy, RequestError, policy_from_mapping
 from sla.clock import ClockState, TicketEvent, clock_state
@@ -21,14 +19,20 @@ STATUS_TEXT = {"open": "Open, not yet acknowledged", "acknowledged": "Being work
                "restored": "Service restored", "resolved": "Resolved"}
 
 
-@functools.lru_cache(maxsize=256)
-def _policy(snapshot: str) -> Policy:
-    return policy_from_mapping(json.loads(snapshot), "ticket policy snapshot")
+_POLICIES: dict[str, Policy] = {}
+"""Parsed policy snapshots by content hash (a hash's snapshot never changes)."""
+KEEP_POLICIES = 256
 
 
 def policy_of(ticket: Ticket) -> Policy:
     """The policy the ticket was opened under (its snapshot), never the file as edited since."""
-    return _policy(json.dumps(ticket.policy_snapshot, sort_keys=True))
+    digest = ticket.policy_hash or snapshot_hash(ticket.policy_snapshot)
+    policy = _POLICIES.get(digest)
+    if policy is None:
+        if len(_POLICIES) >= KEEP_POLICIES:
+            _POLICIES.clear()
+        policy = _POLICIES[digest] = policy_from_mapping(ticket.policy_snapshot, "ticket policy snapshot")
+    return policy
 
 
 def clock_events(ticket: Ticket, events: Sequence[Event]) -> list[TicketEvent]:

@@ -8,9 +8,13 @@ from typing import Any
 
 from msrest.serialization import Model
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
 
 def to_json(value: Any) -> Any:
     """The Bot Framework JSON shape of a botbuilder model (camelCase keys, None left out)."""
+    if type(value) in _PLAIN:  # most of a card: answered before the isinstance checks below
+        return value
     if isinstance(value, Model):
         result = {spec["key"]: to_json(item) for attr, spec in value._attribute_map.items()
                   if attr != "additional_properties" and (item := getattr(value, attr, None)) is not None}

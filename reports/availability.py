@@ -44,10 +44,10 @@ class Definition:
 
 DEFINITIONS: dict[str, Definition] = {
     "vodafone-vone-m": Definition(("P1",), True, (
-        Measure("Annual Measurement Period, year to date", True, 99.99, "004 §9.1, §9.2"),)),
+        Measure("Annual Measurement Period, year to date", True, 99.99, "contract §9.1, §9.2"),)),
     "maintel-icon": Definition(("P1",), False, (
-        Measure("Month", False, 99.88, "000 §3.4"),
-        Measure("Year from service commencement, to date", True, 99.99, "000 §3.4"))),
+        Measure("Month", False, 99.88, "contract §3.4"),
+        Measure("Year from service commencement, to date", True, 99.99, "contract §3.4"))),
 }
 
 

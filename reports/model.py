@@ -40,7 +40,7 @@ class ReportTicket:
     channel: str
     reported_at: datetime
     policy: Policy
-    events: tuple[ReportEvent, ...]
+    events: tuple[ReportEvent | StoredEvent, ...]
     services: tuple[str, ...] = ()
 
 
@@ -77,7 +77,7 @@ class StoredTicket(Protocol):
 def from_store(ticket: StoredTicket, events: Iterable[StoredEvent], policy: Policy) -> ReportTicket:
     """A stored ticket and its audit log (in sequence order) as report input; ``policy`` is its snapshot's."""
     return ReportTicket(ticket.reference, ticket.category, ticket.priority, ticket.channel, ticket.reported_at,
-                        policy, tuple(ReportEvent(e.kind, e.at, e.after, e.data) for e in events),
+                        policy, tuple(events),  # read through the StoredEvent fields only, so kept as they are
                         tuple(str(s) for s in ticket.report.get("services", ())))
 
 

@@ -51,6 +51,8 @@ RULES: dict[str, Rule] = {
                       forbidden={"tests", "bench", "bot.edge", "bot.store"}, pure=True),
     "bot/edge": rule("the Teams edge checks the wire; it neither stores nor converses",
                      forbidden={"tests", "bench", "dialogs", "bot.store", "sqlalchemy", "alembic"}),
+    "bot/board": rule("the SLA board reads tickets through the gate and the store's types, never SQL or intake",
+                      forbidden={"tests", "bench", "dialogs", "sqlalchemy", "alembic"}),
     "bench": rule("benchmarks drive the product, with the tests' generators of realistic traffic"),
     "scripts": rule("set-up helpers stand alone: standard library only", {"scripts"}),
     "tests": rule("tests may use anything"),

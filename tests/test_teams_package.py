@@ -33,8 +33,9 @@ def test_the_manifest_is_valid_against_the_official_schema() -> None:
     import jsonschema
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    errors = list(jsonschema.Draft4Validator(schema).iter_errors(manifest(settings())))
-    assert errors == [], errors[0].message if errors else ""
+    for built in (manifest(settings()), manifest(settings(FAULTLINE_PUBLIC_URL="https://desk.example.com"))):
+        errors = list(jsonschema.Draft4Validator(schema).iter_errors(built))
+        assert errors == [], errors[0].message if errors else ""
     broken = manifest(settings())
     broken["bots"][0]["scopes"] = ["everywhere"]
     assert list(jsonschema.Draft4Validator(schema).iter_errors(broken))
@@ -49,6 +50,18 @@ def test_ids_and_names_come_from_the_settings() -> None:
     assert set(built["bots"][0]["scopes"]) == {"personal", "team"}
     titles = {c["title"] for cl in built["bots"][0]["commandLists"] for c in cl["commands"]}
     assert titles == {"report a fault", "my tickets", "status", "help"}
+
+
+def test_the_board_tabs_sign_in_against_the_bots_own_host() -> None:
+    built = manifest(settings(FAULTLINE_PUBLIC_URL="https://desk.example.com/"))
+    assert built["webApplicationInfo"] == {"id": APP_ID, "resource": f"api://desk.example.com/{APP_ID}"}
+    assert built["staticTabs"][0]["contentUrl"] == "https://desk.example.com/board/"
+    assert built["staticTabs"][0]["scopes"] == ["personal"]
+    assert built["configurableTabs"][0]["configurationUrl"] == "https://desk.example.com/board/config"
+    assert built["configurableTabs"][0]["scopes"] == ["team"] and built["validDomains"] == ["desk.example.com"]
+    assert "staticTabs" not in manifest(settings())  # no public address: no tab to point at
+    with pytest.raises(SettingsError, match="https"):
+        manifest(settings(FAULTLINE_PUBLIC_URL="http://desk.example.com"))
 
 
 def test_the_teams_app_id_is_stable_or_configured() -> None:

@@ -1,8 +1,9 @@
 """The scheduler: fire due timers into the outbox, then send the outbox — in every server process, safely.
 
 A tick claims due timers (FOR UPDATE SKIP LOCKED on PostgreSQL, so each fires on one replica; a claim whose
-process died is taken over when its lease runs out), turns each into messages with idempotency keys (ticket,
-timer, due point, recipient) in the same transaction that marks it fired, and replans the ticket. It then sends
+process died is taken over when its lease runs out), reads their tickets together, turns each timer into messages
+with idempotency keys (ticket, timer, due point, recipient) and marks them all fired with their messages in one
+transaction, and replans the tickets once the tick's sends are done. It then sends
 claimed outbox messages (bot/reminders/sending.py: concurrent across conversations, fenced by the claim, storms
 as digests); a message no longer needed is dropped, a throttled or failed send waits (Retry-After, else
 exponential back-off with jitter), a permanent refusal is recorded and escalated. Now and then it prunes what is
@@ -29,7 +30,7 @@ from bot.reminders import plan as p
 from bot.reminders.people import Managers, NoGraph, contacts
 from bot.reminders.prune import Retention, prune
 from bot.reminders.sending import Hooks, Sender, SendPolicy, TickResult
-from bot.reminders.store import DROPPED, FIRED, PENDING, Message, Outbox, Timer, TimerStore
+from bot.reminders.store import DROPPED, FIRED, PENDING, Message, Outbox, Timer, TimerStore, references
 from bot.services import Services
 from bot.settings import Settings
 from bot.store.tickets import Event, Ticket
@@ -75,6 +76,12 @@ class Scheduler:
         self.limiter = self.sender.limiter
         self.retention = retention(services.settings)
         self._pruned_at: datetime | None = None
+        self._read: dict[int, tuple[Ticket, list[Event]]] = {}
+        """The tickets (and events) of the messages this tick sends, read together before sending them."""
+        self._firing = False
+        self._bindings: dict[str, Any] = {}
+        self._threads: dict[str, Mapping[str, Any]] = {}
+        """While firing: the channel bindings and thread references of the tickets, each read once."""
         self._task: asyncio.Task[None] | None = None
 
     # -- planning ---------------------------------------------------------------------------------
@@ -83,12 +90,14 @@ class Scheduler:
         ticket, events = loaded or (await self.s.tickets.get(ticket_id), await self.s.tickets.events(ticket_id))
         if ticket is None:
             return
+        await self.timers.replan(ticket_id, self._plan(ticket, events), self.s.clock.now())
+
+    def _plan(self, ticket: Ticket, events: list[Event]) -> list[p.PlannedTimer]:
         try:
-            planned = p.plan(policy_of(ticket), clock_events(ticket, events), self.s.clock.now(), ticket.status,
-                             self.settings)
+            return p.plan(policy_of(ticket), clock_events(ticket, events), self.s.clock.now(), ticket.status,
+                          self.settings)
         except RequestError:  # out of scope: no clock, so nothing to remind anyone of
-            planned = []
-        await self.timers.replan(ticket_id, planned, self.s.clock.now())
+            return []
 
     # -- the loop ------------------------------------------------------------------------------------
     def start(self, interval: float) -> None:
@@ -111,13 +120,25 @@ class Scheduler:
         """Fire what is due, then send what is ready."""
         result = TickResult()
         now = self.s.clock.now()
-        for timer in await self.timers.claim_due(now, self.batch):
-            with correlated(f"timer-{timer.id}"):
-                await self._fire(timer, now, result)
-        with correlated(f"send-{self.instance}"):
-            await self.sender.send(await self.outbox.claim(now, self.batch), now, result)
+        claimed = await self.timers.claim_due(now, self.batch)
+        fired = await self._fire_all(claimed, now, result) if claimed else {}
+        try:
+            with correlated(f"send-{self.instance}"):
+                await self._send(now, result)
+        finally:
+            await self._replan_fired(fired, now)  # after sending, so that what fired goes out first
         await self._prune(now, result)
         return result
+
+    async def _send(self, now: datetime, result: TickResult) -> None:
+        """Send what is ready, the tickets of the reminders and escalations among it read together first."""
+        messages = await self.outbox.claim(now, self.batch)
+        self._read = await self.s.tickets.with_events({m.ticket_id for m in messages
+                                                       if m.ticket_id is not None and _checked(m)})
+        try:
+            await self.sender.send(messages, now, result)
+        finally:
+            self._read = {}
 
     async def _prune(self, now: datetime, result: TickResult) -> None:
         every = timedelta(minutes=self.s.settings.prune_interval)
@@ -128,23 +149,50 @@ class Scheduler:
         result.pruned = sum((await prune(self.s.db, now, self.retention)).values())
 
     # -- firing -----------------------------------------------------------------------------------------
-    async def _fire(self, timer: Timer, now: datetime, result: TickResult) -> None:
-        ticket = await self.s.tickets.get(timer.ticket_id)
-        customer = self.s.config.customer(ticket.customer_id) if ticket else None
-        if ticket is None or customer is None:
-            await self.timers.finish(timer, DROPPED, now)
-            return
-        events = await self.s.tickets.events(ticket.id)
+    async def _fire_all(self, claimed: list[Timer], now: datetime,
+                        result: TickResult) -> dict[int, tuple[Ticket, list[Event]]]:
+        """Fire a tick's timers together: their tickets and channel threads read at once, every timer marked fired
+        (or dropped) with its messages in one transaction; the tickets read, to be replanned. A timer that cannot
+        be handled stays claimed and is taken up again when its lease runs out."""
+        read = await self.s.tickets.with_events({t.ticket_id for t in claimed})
+        self._threads = await references(self.s.db, (t.channel_conversation_id for t, _ in read.values()
+                                                     if t.channel_conversation_id))
+        self._firing, outcomes = True, []
+        try:
+            for timer in claimed:
+                with correlated(f"timer-{timer.id}"):
+                    try:
+                        outcomes.append((timer, *await self._outcome(timer, read.get(timer.ticket_id), now,
+                                                                     result)))
+                    except Exception:  # this timer waits for its lease; the others go on
+                        log.exception("firing timer %s failed", timer.id)
+        finally:
+            self._firing, self._threads, self._bindings = False, {}, {}
+        await self.timers.finish_all(outcomes, now)
+        return read
+
+    async def _replan_fired(self, read: Mapping[int, tuple[Ticket, list[Event]]], now: datetime) -> None:
+        """Replan the tickets whose timers fired (firing changed neither the tickets nor their clocks)."""
+        plans = {ticket.id: self._plan(ticket, events) for ticket, events in read.values()
+                 if self.s.config.customer(ticket.customer_id) is not None}
+        if plans:
+            await self.timers.replan_all(plans, now)
+
+    async def _outcome(self, timer: Timer, read: tuple[Ticket, list[Event]] | None, now: datetime,
+                       result: TickResult) -> tuple[str, list[dict[str, Any]]]:
+        """Fired with its messages, or dropped (its ticket gone, or its clock no longer needs it)."""
+        customer = self.s.config.customer(read[0].customer_id) if read else None
+        if read is None or customer is None:
+            return DROPPED, []
+        ticket, events = read
         clock = clock_of(ticket, events, now)
         if clock is None or not p.still_needed(timer.kind, timer.target, timer.point_at, clock, ticket.status):
-            await self.timers.finish(timer, DROPPED, now)
             result.dropped += 1
-        else:
-            point = clock.targets[timer.target].due_at if timer.target in clock.targets else None
-            await self.timers.finish(timer, FIRED, now, await self._messages(timer, ticket, customer, now,
-                                                                             point or timer.point_at))
-            result.fired += 1
-        await self.replan(ticket.id, (ticket, events))  # firing changed neither the ticket nor its clock
+            return DROPPED, []
+        point = clock.targets[timer.target].due_at if timer.target in clock.targets else None
+        messages = await self._messages(timer, ticket, customer, now, point or timer.point_at)
+        result.fired += 1
+        return FIRED, messages
 
     async def _messages(self, timer: Timer, ticket: Ticket, customer: Customer, now: datetime,
                         due: datetime) -> list[dict[str, Any]]:
@@ -180,13 +228,23 @@ class Scheduler:
 
     async def _where(self, ticket: Ticket, customer: Customer) -> dict[str, Any]:
         """The MSP side's service URL, tenant and bot id, from the ticket's channel thread or binding."""
-        reference = await self.s.conversations.reference(ticket.channel_conversation_id or "") or {}
-        binding = await self.s.conversations.binding(customer.id)
+        thread = ticket.channel_conversation_id or ""
+        reference = self._threads.get(thread) or await self.s.conversations.reference(thread) or {}
+        binding = await self._binding(customer.id)
         tenant = binding.tenant_id if binding else next(iter(sorted(self.s.config.msp.tenants)), None)
         bot = (reference.get("bot") or {}).get("id") or (f"28:{self.s.settings.app_id}" if self.s.settings.app_id
                                                          else None)
         return {"service_url": reference.get("serviceUrl") or (binding.service_url if binding else None),
                 "tenant": reference.get("tenant") or tenant, "bot": bot}
+
+    async def _binding(self, customer_id: str) -> Any:
+        """The customer's channel binding, read once while firing a tick's timers (else every time)."""
+        if customer_id in self._bindings:
+            return self._bindings[customer_id]
+        binding = await self.s.conversations.binding(customer_id)
+        if self._firing:
+            self._bindings[customer_id] = binding
+        return binding
 
     def _card(self, timer: Timer, ticket: Ticket, customer: Customer, now: datetime,
               due: datetime) -> dict[str, Any]:
@@ -212,15 +270,15 @@ class Scheduler:
     # -- sending ------------------------------------------------------------------------------------------
     async def _still_wanted(self, message: Message, now: datetime) -> bool:
         """A reminder whose update arrived meanwhile (or whose ticket closed) is not sent."""
-        point = message.payload.get("point_at")
-        if message.ticket_id is None or point is None or message.purpose not in RECIPIENTS:
+        if message.ticket_id is None or not _checked(message):
             return True
-        ticket = await self.s.tickets.get(message.ticket_id)
+        ticket, events = self._read.get(message.ticket_id) or (await self.s.tickets.get(message.ticket_id), None)
         if ticket is None:
             return False
-        clock = clock_of(ticket, await self.s.tickets.events(ticket.id), now)
+        clock = clock_of(ticket, events if events is not None else await self.s.tickets.events(ticket.id), now)
         return clock is not None and p.still_needed(message.purpose, message.payload["target"],
-                                                    datetime.fromisoformat(point), clock, ticket.status)
+                                                    datetime.fromisoformat(message.payload["point_at"]), clock,
+                                                    ticket.status)
 
     async def _deliver(self, message: Message) -> None:
         """Carry out the message's op (send by default, create_conversation or update: see bot.outbound)."""
@@ -268,6 +326,12 @@ class Scheduler:
         where = await self._where(ticket, customer)
         await self.outbox.enqueue(self._row(f"{message.key}:failed:{lead}", ticket, None, f"user:{lead}", where, card,
                                             now, purpose="delivery_failed") for lead in leads)
+
+
+def _checked(message: Message) -> bool:
+    """A reminder or escalation about a clock, checked against it just before it goes."""
+    return message.ticket_id is not None and message.payload.get("point_at") is not None \
+        and message.purpose in RECIPIENTS
 
 
 def send_policy(settings: Settings) -> SendPolicy:

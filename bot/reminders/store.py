@@ -6,19 +6,20 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.reminders.plan import REMINDER_SNOOZED, PlannedTimer
 from bot.store.db import Database
-from bot.store.schema import outbox, timers
+from bot.store.schema import conversation_refs, outbox, timers
 
 PENDING, CLAIMED, FIRED, DROPPED, CANCELLED = "pending", "claimed", "fired", "dropped", "cancelled"
 UNPLANNED = (REMINDER_SNOOZED,)
 """Timers people ask for (a snooze), which replanning leaves alone; firing checks whether they are still needed."""
 SENDING, SENT, FAILED = "sending", "sent", "failed"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,17 +53,23 @@ class TimerStore:
 
     async def replan(self, ticket_id: int, planned: Sequence[PlannedTimer], now: datetime) -> None:
         """Add the timers the ticket needs; retire pending ones it no longer needs."""
-        keys = [p.key(ticket_id) for p in planned]
+        await self.replan_all({ticket_id: planned}, now)
+
+    async def replan_all(self, plans: Mapping[int, Sequence[PlannedTimer]], now: datetime) -> None:
+        """`replan` for several tickets, in one transaction."""
+        rows = [{"key": p.key(ticket_id), "ticket_id": ticket_id, "kind": p.kind, "target": p.target,
+                 "due_at": p.due_at, "point_at": p.point_at, "status": PENDING, "created_at": now}
+                for ticket_id, planned in plans.items() for p in planned]
+        ids = list(plans)
         async with self.db.write() as conn:
-            if planned:
-                rows = [{"key": p.key(ticket_id), "ticket_id": ticket_id, "kind": p.kind, "target": p.target,
-                         "due_at": p.due_at, "point_at": p.point_at, "status": PENDING, "created_at": now}
-                        for p in planned]
-                await conn.execute(self.db.insert(timers).values(rows).on_conflict_do_nothing(
-                    index_elements=["key"]))
-            await conn.execute(update(timers).where(timers.c.ticket_id == ticket_id, timers.c.status == PENDING,
-                                                    timers.c.kind.not_in(UNPLANNED), timers.c.key.not_in(keys))
-                               .values(status=CANCELLED))
+            if rows:
+                await conn.execute(self.db.insert(timers).on_conflict_do_nothing(index_elements=["key"]), rows)
+            for some in _chunks(ids):  # a timer's key names its ticket, so each ticket keeps exactly its own keys
+                these = set(some)
+                keys = [row["key"] for row in rows if row["ticket_id"] in these]
+                await conn.execute(update(timers).where(timers.c.ticket_id.in_(some), timers.c.status == PENDING,
+                                                        timers.c.kind.not_in(UNPLANNED), timers.c.key.not_in(keys))
+                                   .values(status=CANCELLED))
 
     async def claim_due(self, now: datetime, limit: int) -> list[Timer]:
         """Due timers (and ones whose claimant died) for this instance; each is claimed by one instance only."""
@@ -82,12 +89,19 @@ class TimerStore:
     async def finish(self, timer: Timer, status: str, now: datetime,
                      messages: Iterable[Mapping[str, Any]] = ()) -> None:
         """Mark the timer fired (or dropped) and enqueue its messages, in one transaction."""
-        rows = [dict(m) for m in messages]
+        await self.finish_all([(timer, status, list(messages))], now)
+
+    async def finish_all(self, outcomes: Sequence[tuple[Timer, str, Sequence[Mapping[str, Any]]]],
+                         now: datetime) -> None:
+        """`finish` for several timers, all in one transaction: each is fired with its messages or not at all."""
+        rows = [dict(m) for _, _, messages in outcomes for m in messages]
         async with self.db.write() as conn:
             if rows:
-                await conn.execute(self.db.insert(outbox).values(rows).on_conflict_do_nothing(index_elements=["key"]))
-            await conn.execute(update(timers).where(timers.c.id == timer.id, timers.c.claimed_by == self.instance)
-                               .values(status=status, fired_at=now))
+                await conn.execute(self.db.insert(outbox).on_conflict_do_nothing(index_elements=["key"]), rows)
+            for status in sorted({status for _, status, _ in outcomes}):
+                for ids in _chunks([t.id for t, s, _ in outcomes if s == status]):
+                    await conn.execute(update(timers).where(timers.c.id.in_(ids), timers.c.claimed_by == self.instance)
+                                       .values(status=status, fired_at=now))
 
     async def add(self, ticket_id: int, timer: PlannedTimer, now: datetime, key: str) -> None:
         """A one-off timer outside the plan (a snoozed reminder)."""
@@ -138,8 +152,8 @@ class Outbox:
 
     @staticmethod
     def _fenced(messages: Sequence[Message]) -> Any:
-        return or_(*(and_(outbox.c.id == m.id, outbox.c.claimed_by == m.claim) for m in messages)) \
-            if messages else outbox.c.id.is_(None)
+        """Each message only under its own claim (one statement shape whatever their number)."""
+        return tuple_(outbox.c.id, outbox.c.claimed_by).in_([(m.id, m.claim) for m in messages])
 
     async def hold(self, messages: Sequence[Message], now: datetime) -> set[int]:
         """Extend the lease of those no other process has taken over (just before sending); the ids still ours.
@@ -182,6 +196,23 @@ class Outbox:
         async with self.db.read() as conn:
             rows = await conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
             return {status: int(n) for status, n in rows}
+
+
+async def references(db: Database, conversation_ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
+    """The stored conversation references of these conversations (the tickets' channel threads), in one query."""
+    ids = sorted(set(conversation_ids))
+    found: dict[str, Mapping[str, Any]] = {}
+    async with db.read() as conn:
+        for some in _chunks(ids):
+            query = select(conversation_refs.c.conversation_id, conversation_refs.c.reference)
+            found.update((row[0], row[1]) for row in await conn.execute(
+                query.where(conversation_refs.c.conversation_id.in_(some))))
+    return found
+
+
+def _chunks(rows: Sequence[T], size: int = 500) -> Iterable[Sequence[T]]:
+    """Rows a statement at a time, under the drivers' limits on bound parameters."""
+    return (rows[start:start + size] for start in range(0, len(rows), size))
 
 
 async def enqueue_in(db: Database, conn: AsyncConnection, messages: Iterable[Mapping[str, Any]]) -> None:

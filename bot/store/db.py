@@ -14,8 +14,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.store.sqlite_hops import one_trip_creator
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 7_312_016_001
@@ -47,6 +50,10 @@ class Database:
             # Writes always end in COMMIT or ROLLBACK (engine.begin) and pysqlite opens no transaction for a
             # SELECT, so the pool's rollback-on-return is a wasted round trip to the driver thread.
             engine_options.setdefault("pool_reset_on_return", None)
+            # Each statement in one trip to the connection's thread, not four (bot.store.sqlite_hops).
+            args, options = SQLiteDialect_aiosqlite().create_connect_args(self.url)
+            engine_options.setdefault("async_creator", one_trip_creator(args, {
+                **options, **engine_options.pop("connect_args")}))
         else:
             engine_options.setdefault("pool_size", 10)
             engine_options.setdefault("pool_pre_ping", True)

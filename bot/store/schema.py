@@ -35,6 +35,8 @@ RECIPIENT = WIRE_ID + 64
 OUTBOX_KEY = 640
 """An outbox idempotency key: a timer's key or "ticket:{id}:v{version}:{kind}", then ":" and the recipient (at most
 about 600 characters); under PostgreSQL's b-tree limit like STATE_KEY."""
+POLICY_HASH = 64
+"""A policy snapshot's SHA-256, in hex."""
 STATE_KEY = 640
 """Dialog-state keys: "{channelId}/conversations/{conversation id}" (at most 591) and room to spare; 640 characters
 of up to 4 bytes stay under PostgreSQL's 2,704-byte limit for a b-tree key."""
@@ -73,6 +75,13 @@ reference_counters = Table(
     Column("last_number", BigInteger, nullable=False),
 )
 
+policy_snapshots = Table(
+    "policy_snapshots", metadata,
+    Column("hash", String(POLICY_HASH), primary_key=True),
+    Column("body", JSON, nullable=False),
+)
+"""Policy snapshots, each stored once: the SHA-256 of its canonical JSON → the snapshot (never changed)."""
+
 tickets = Table(
     "tickets", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -83,7 +92,7 @@ tickets = Table(
     Column("priority", String(8)),
     Column("channel", String(8), nullable=False),
     Column("policy_id", String(64), nullable=False),
-    Column("policy_snapshot", JSON, nullable=False),
+    Column("policy_hash", String(POLICY_HASH), ForeignKey("policy_snapshots.hash"), nullable=False),
     Column("reported_at", UTCDateTime, nullable=False),
     Column("started_at", UTCDateTime),
     Column("report", JSON, nullable=False),

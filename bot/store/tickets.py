@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
-from bot.store.schema import reference_counters, ticket_events, tickets
+from bot.store.schema import policy_snapshots, reference_counters, ticket_events, tickets
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class Ticket(_Report):
     version: int = 1
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    policy_hash: str = ""
+    """The content hash of ``policy_snapshot`` (see `snapshot_hash`); a stored ticket always has one."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,54 @@ InTransaction = Callable[[AsyncConnection], Awaitable[None]]
 def _row(cls: type[T], row: Any) -> T:
     mapping = row._mapping
     return cls(**{f.name: mapping[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+
+def snapshot_hash(snapshot: Mapping[str, Any]) -> str:
+    """A policy snapshot's content hash: the SHA-256 of its canonical JSON (sorted keys, no spaces)."""
+    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+_SNAPSHOTS: dict[str, Mapping[str, Any]] = {}
+"""Snapshot bodies by hash, shared by the process (a hash's body never changes); read, never mutate."""
+KEEP_SNAPSHOTS = 1024
+
+
+async def _snapshots(conn: AsyncConnection, hashes: set[str]) -> dict[str, Mapping[str, Any]]:
+    """The bodies of these snapshots: from the process's cache, the others read (and cached) in one query."""
+    known = {digest: _SNAPSHOTS[digest] for digest in hashes if digest in _SNAPSHOTS}
+    if len(known) < len(hashes):
+        query = select(policy_snapshots).where(policy_snapshots.c.hash.in_(hashes - known.keys()))
+        found = {row.hash: row.body for row in await conn.execute(query)}
+        if len(_SNAPSHOTS) + len(found) > KEEP_SNAPSHOTS:
+            _SNAPSHOTS.clear()
+        _SNAPSHOTS.update(found)
+        known.update(found)
+    return known
+
+
+async def _tickets(conn: AsyncConnection, rows: Iterable[Any]) -> list[Ticket]:
+    """Stored tickets from rows of `tickets`, each with its policy snapshot (read once per process per hash)."""
+    rows = list(rows)
+    bodies = await _snapshots(conn, {row.policy_hash for row in rows})
+    return [_stored(row, bodies[row.policy_hash]) for row in rows]
+
+
+def _stored(row: Any, snapshot: Mapping[str, Any]) -> Ticket:
+    values: dict[str, Any] = {f.name: row._mapping[f.name] for f in fields(Ticket) if f.name != "policy_snapshot"}
+    return Ticket(**values, policy_snapshot=snapshot)
+
+
+async def _ticket(conn: AsyncConnection, query: Any) -> Ticket | None:
+    """The ticket the query selects from `tickets`, if any."""
+    row = (await conn.execute(query)).one_or_none()
+    return None if row is None else (await _tickets(conn, [row]))[0]
+
+
+async def _the_ticket(conn: AsyncConnection, ticket_id: int, query: Any = None) -> Ticket:
+    """The ticket with this id (``query``: selected so, e.g. locked), which must exist."""
+    row = (await conn.execute(select(tickets).where(tickets.c.id == ticket_id) if query is None else query)).one()
+    return (await _tickets(conn, [row]))[0]
 
 
 def format_reference(prefix: str, number: int) -> str:
@@ -119,7 +171,7 @@ class TicketStore:
                     await prepare(conn)
                 found = (await conn.execute(select(tickets).where(tickets.c.intake_key == key))).one_or_none()
                 if found is not None:
-                    return _row(Ticket, found), False
+                    return (await _tickets(conn, [found]))[0], False
                 ticket = await self._insert(conn, new, at, key)
                 if also is not None:
                     await also(conn, ticket)
@@ -132,31 +184,53 @@ class TicketStore:
 
     async def _insert(self, conn: AsyncConnection, new: NewTicket, at: datetime, key: str | None) -> Ticket:
         number = await self._next_number(conn, new.customer_id)
-        values = {f.name: getattr(new, f.name) for f in fields(_Report)}
-        values |= {"reference": format_reference(new.reference_prefix, number), "status": "open",
+        values = {f.name: getattr(new, f.name) for f in fields(_Report) if f.name != "policy_snapshot"}
+        values |= {"policy_hash": await self._keep_snapshot(conn, new.policy_snapshot),
+                   "reference": format_reference(new.reference_prefix, number), "status": "open",
                    "version": 1, "created_at": at, "updated_at": at, "intake_key": key}
         ticket_id = (await conn.execute(tickets.insert().values(**values).returning(tickets.c.id))).scalar_one()
         await self._append(conn, ticket_id, kind="opened", at=at, actor_id=new.reporter_id,
                            actor_name=new.reporter_name, before=None,
                            after={"status": "open", "priority": new.priority, "category": new.category},
                            data={"channel": new.channel, "reported_at": new.reported_at.isoformat()})
-        return _row(Ticket, (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).one())
+        return await _the_ticket(conn, ticket_id)
+
+    async def _keep_snapshot(self, conn: AsyncConnection, snapshot: Mapping[str, Any]) -> str:
+        """Store the policy snapshot unless a ticket opened under the same one stored it already; its hash."""
+        digest = snapshot_hash(snapshot)
+        if (await conn.execute(select(policy_snapshots.c.hash).where(policy_snapshots.c.hash == digest))).first():
+            return digest
+        await conn.execute(self.db.insert(policy_snapshots).values(hash=digest, body=dict(snapshot))
+                           .on_conflict_do_nothing(index_elements=["hash"]))
+        return digest
 
     async def by_intake_key(self, key: str) -> Ticket | None:
         """The ticket opened from the report with this idempotency key, if any."""
         async with self.db.read() as conn:
-            row = (await conn.execute(select(tickets).where(tickets.c.intake_key == key))).one_or_none()
-            return None if row is None else _row(Ticket, row)
+            return await _ticket(conn, select(tickets).where(tickets.c.intake_key == key))
 
     async def get(self, ticket_id: int) -> Ticket | None:
         async with self.db.read() as conn:
-            row = (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).one_or_none()
-            return None if row is None else _row(Ticket, row)
+            return await _ticket(conn, select(tickets).where(tickets.c.id == ticket_id))
+
+    async def with_events(self, ticket_ids: Iterable[int]) -> dict[int, tuple[Ticket, list[Event]]]:
+        """Tickets and their events by id, read together (two queries, however many tickets); unknown ids are
+        left out."""
+        ids = sorted(set(ticket_ids))
+        if not ids:
+            return {}
+        async with self.db.read() as conn:
+            found = await _tickets(conn, await conn.execute(select(tickets).where(tickets.c.id.in_(ids))))
+            events: dict[int, list[Event]] = {ticket.id: [] for ticket in found}
+            rows = await conn.execute(select(ticket_events).where(ticket_events.c.ticket_id.in_(ids))
+                                      .order_by(ticket_events.c.ticket_id, ticket_events.c.seq))
+            for row in rows:
+                events[row.ticket_id].append(_row(Event, row))
+        return {ticket.id: (ticket, events[ticket.id]) for ticket in found}
 
     async def by_reference(self, reference: str) -> Ticket | None:
         async with self.db.read() as conn:
-            row = (await conn.execute(select(tickets).where(tickets.c.reference == reference))).one_or_none()
-            return None if row is None else _row(Ticket, row)
+            return await _ticket(conn, select(tickets).where(tickets.c.reference == reference))
 
     async def count(self, customer_id: str | None = None) -> int:
         query = select(func.count()).select_from(tickets)
@@ -213,7 +287,7 @@ class TicketStore:
             query = select(tickets).where(tickets.c.id == ticket_id)
             if not self.db.is_sqlite:
                 query = query.with_for_update()
-            ticket = _row(Ticket, (await conn.execute(query)).one())
+            ticket = await _the_ticket(conn, ticket_id, query)
             found = await conn.execute(select(ticket_events).where(ticket_events.c.ticket_id == ticket_id)
                                        .order_by(ticket_events.c.seq))
             decision = decide(ticket, [_row(Event, r) for r in found])
@@ -225,7 +299,7 @@ class TicketStore:
                                .values(**columns, version=tickets.c.version + 1, updated_at=at))
             await self._append(conn, ticket_id, kind=decision.kind, at=at, actor_id=actor_id, actor_name=actor_name,
                                before=before or None, after=columns or None, data=dict(decision.data) or None)
-            changed = _row(Ticket, (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).one())
+            changed = await _the_ticket(conn, ticket_id)
             if also is not None:
                 await also(conn, changed, decision)
             return changed, decision
@@ -233,9 +307,7 @@ class TicketStore:
     async def by_channel_thread(self, conversation_id: str) -> Ticket | None:
         """The ticket whose engineer card started this channel thread."""
         async with self.db.read() as conn:
-            row = (await conn.execute(select(tickets).where(tickets.c.channel_conversation_id == conversation_id))
-                   ).one_or_none()
-            return None if row is None else _row(Ticket, row)
+            return await _ticket(conn, select(tickets).where(tickets.c.channel_conversation_id == conversation_id))
 
     async def open_tickets(self, *, assignee_id: str | None = None, reporter_id: str | None = None) -> list[Ticket]:
         """Tickets not yet resolved, assigned to or reported by someone."""
@@ -245,7 +317,34 @@ class TicketStore:
         if reporter_id is not None:
             query = query.where(tickets.c.reporter_id == reporter_id)
         async with self.db.read() as conn:
-            return [_row(Ticket, row) for row in await conn.execute(query.order_by(tickets.c.id))]
+            return await _tickets(conn, await conn.execute(query.order_by(tickets.c.id)))
+
+    async def customer_tickets(self, customer_id: str, *, open_only: bool = False) -> list[Ticket]:
+        """A customer's tickets (only the unresolved ones with ``open_only``), oldest first; tickets opened under
+        one policy share its snapshot, read once."""
+        query = select(tickets).where(tickets.c.customer_id == customer_id)
+        if open_only:
+            query = query.where(tickets.c.status != "resolved")
+        async with self.db.read() as conn:
+            return await _tickets(conn, await conn.execute(query.order_by(tickets.c.id)))
+
+    async def events_of(self, ticket_ids: Sequence[int]) -> dict[int, list[Event]]:
+        """The events of many tickets at once, each ticket's in order (for reports and the board; read-only: equal
+        JSON values may be one shared object)."""
+        found: dict[int, list[Event]] = {i: [] for i in ticket_ids}
+        ids = sorted(found)
+        e = ticket_events.c
+        columns = (e.ticket_id, e.seq, e.kind, e.at, e.actor_id, e.actor_name,
+                   *(cast(c, Text).label(c.name) for c in (e.before, e.after, e.data)))
+        decoded: dict[str, Any] = {"null": None}
+        async with self.db.read() as conn:
+            for start in range(0, len(ids), 500):  # within every database's limit on bound parameters
+                query = select(*columns).where(e.ticket_id.in_(ids[start:start + 500])).order_by(e.ticket_id, e.seq)
+                for ticket_id, seq, kind, at, actor_id, actor_name, *raw in await conn.execute(query):
+                    before, after, data = (None if text is None else decoded[text] if text in decoded
+                                           else decoded.setdefault(text, json.loads(text)) for text in raw)
+                    found[ticket_id].append(Event(ticket_id, seq, kind, at, actor_id, actor_name, before, after, data))
+        return found
 
     async def open_counts(self) -> dict[str, int]:
         """Unresolved tickets by priority ("none" for tickets without one)."""

@@ -39,7 +39,23 @@ def manifest(settings: Settings) -> dict[str, Any]:
               "website_url": settings.website_url, "privacy_url": settings.privacy_url, "terms_url": settings.terms_url}
     template = (resources.files("infra.teams") / "manifest.template.json").read_text(encoding="utf-8")
     filled: dict[str, Any] = _fill(json.loads(template), values)
-    return filled
+    return filled | board_tabs(settings) if settings.public_url else filled
+
+
+def board_tabs(settings: Settings) -> dict[str, Any]:
+    """The SLA board: a personal static tab, a channel tab, and the SSO registration both sign in with."""
+    if not settings.public_url.startswith("https://"):
+        raise SettingsError("FAULTLINE_PUBLIC_URL must be an https:// address for the SLA board tab")
+    base = settings.public_url.rstrip("/")
+    host = base.removeprefix("https://").split("/")[0]
+    return {
+        "staticTabs": [{"entityId": "sla-board", "name": "SLA board", "contentUrl": f"{base}/board/",
+                        "websiteUrl": f"{base}/board/", "scopes": ["personal"]}],
+        "configurableTabs": [{"configurationUrl": f"{base}/board/config", "canUpdateConfiguration": False,
+                              "scopes": ["team"], "context": ["channelTab"]}],
+        "validDomains": [host],
+        "webApplicationInfo": {"id": settings.app_id, "resource": f"api://{host}/{settings.app_id}"},
+    }
 
 
 def _fill(node: Any, values: dict[str, str]) -> Any:

@@ -179,3 +179,23 @@ async def test_what_a_change_causes_commits_with_it_or_not_at_all(database: Data
     assert keys == ["update:v2"]
     assert [e.kind for e in await store.events(ticket.id)] == ["opened", "updated"]
     assert (await store.get(ticket.id)).version == 2  # type: ignore[union-attr]
+
+
+async def test_a_customers_tickets_and_their_events_come_back_in_bulk_as_stored(database: Database) -> None:
+    from bot.actions import Change
+
+    store = TicketStore(database)
+    snapshot = {"id": "maintel-icon", "name": "Maintel", "nested": {"list": [1, 2.5, "x"], "none": None}}
+    first = await store.create(new_ticket(policy_snapshot=snapshot), at=NOW)
+    second = await store.create(new_ticket(policy_snapshot=snapshot), at=NOW)
+    await store.create(new_ticket("other", "OTHER"), at=NOW)
+    await store.transition(first.id, at=NOW, actor_id="e", actor_name="E",
+                           decide=lambda t, e: Change("resolved", {"status": "resolved"}, {"summary": "ok"}, "ok"))
+    found = await store.customer_tickets("acme")
+    assert [t.reference for t in found] == [first.reference, second.reference]
+    assert found[1] == await store.get(second.id)
+    assert found[0].policy_snapshot == snapshot
+    assert [t.id for t in await store.customer_tickets("acme", open_only=True)] == [second.id]
+    bulk = await store.events_of([first.id, second.id])
+    assert bulk == {first.id: await store.events(first.id), second.id: await store.events(second.id)}
+    assert [e.kind for e in bulk[first.id]] == ["opened", "resolved"]

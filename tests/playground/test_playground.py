@@ -89,3 +89,17 @@ def test_a_report_in_a_channel_is_answered_there_and_posted_to_the_support_chann
     teams.open("Customer team - Announcements")
     expect(teams.page.get_by_text(f"New ticket {reference} from Ada Reporter")).to_be_visible(timeout=WAIT_MS)
     teams.screenshot("support-channel")
+
+
+def test_the_monthly_report_card_draws_its_charts(teams: Teams) -> None:
+    teams.say("cancel")
+    teams.answer_until_ticket("our phones are down")  # at least one ticket this month
+    teams.say("report this month")
+    card = teams.cards().filter(has_text="SLA report: Maintel ICON demo").last
+    expect(card).to_be_visible(timeout=WAIT_MS)
+    expect(card.get_by_role("alert", name=re.compile(r"^Tickets by priority, Donut chart"))).to_be_visible()
+    expect(card.get_by_role("alert", name=re.compile(r"^Tickets reported per day, Line chart"))).to_be_visible()
+    expect(card.get_by_role("link", name="Download CSV")).to_be_visible()
+    teams.page.set_viewport_size({"width": 1400, "height": 2400})  # the whole card, above the message box
+    card.scroll_into_view_if_needed()
+    card.screenshot(path=str(teams.shots / "report-card.png"))

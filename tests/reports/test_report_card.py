@@ -110,3 +110,12 @@ def test_without_charts_the_reader_still_sees_every_figure() -> None:
 def test_the_csv_link_is_offered_only_when_given() -> None:
     assert report_card(summary(), "https://bot.example/r.csv")["actions"][0]["url"] == "https://bot.example/r.csv"
     assert "actions" not in report_card(summary())
+
+
+def test_with_no_target_decided_the_card_shows_the_table_instead_of_an_empty_chart() -> None:
+    running = [ticket("vodafone-vone-m", "P3", "2025-11-06T12:00:00+00:00")]
+    report = build_report("Contoso", LIB.get("vodafone-vone-m"), running, month_period(2025, 11, LONDON),
+                          ts("2025-11-06T12:05:00+00:00"))
+    card = report_card(report_summary(report))
+    assert "Chart.VerticalBar" not in {c["type"] for c in charts(card)}
+    assert "Targets (none decided yet)" in all_text(card)
