@@ -317,3 +317,12 @@ def test_overlapping_windows_count_once(windows: tuple[Window, ...], day_measure
     monday = datetime(2025, 11, 24, tzinfo=UTC)
     assert desk.measure(monday, monday + timedelta(days=1)) == day_measured
     assert desk.add(monday, day_measured) == monday + timedelta(hours=8) + day_measured
+
+
+def test_a_calendar_closed_all_round_the_year_it_is_asked_about_is_closed_and_counts_nothing() -> None:
+    shut = weekly(Window(EVERY_DAY, 540, 1020),
+                  closures=frozenset(date(2024, 12, 20) + timedelta(days=i) for i in range(450)))
+    new_year = datetime(2025, 1, 1, 10, 0, tzinfo=UTC)
+    assert not shut.is_open(new_year)
+    assert shut.measure(new_year, datetime(2025, 6, 1, tzinfo=UTC)) == timedelta(0)
+    assert shut.next_open(new_year) == datetime(2026, 3, 15, 9, 0, tzinfo=UTC)  # the first date after 450 closed
