@@ -78,3 +78,10 @@ MEASURED = frozenset({"voice_quality", "latency", "capacity", "messaging", "sba"
 ])
 def test_the_questions_come_in_the_intakes_order(facts: F, asked: tuple[str, ...]) -> None:
     assert classify(EVERY_PROBE, facts).undecided == asked
+
+
+def test_a_high_risk_asks_whether_it_recurred_before_who_owns_the_handset() -> None:
+    owned = policy(rules=(rule("recurring", "P1", ("recurring", "eq", True)),
+                          rule("customer-kit", "P1", ("equipment_owner", "eq", "customer")), LOWEST))
+    facts = F(risk_event="high", services_affected=frozenset({"handset"}))
+    assert classify(owned, facts).undecided == ("recurring", "equipment_owner")
