@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import aiohttp
 from bot.settings import Settings
 
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
+ENTRA_AUTHORITY = "https://login.microsoftonline.com"
 RETRY_STATUSES = {412, 429, 502, 503, 504}
 MAX_RETRY_AFTER = 3600.0
 SEND_TIMEOUT = 20.0
@@ -102,18 +104,32 @@ class ManagedIdentityToken:
 
 
 class MsalToken:
-    """App-only token from msal (client secret), which caches it until shortly before it expires."""
+    """App-only token from msal (client secret), which caches it until shortly before it expires.
 
-    def __init__(self, app_id: str, secret: str, tenant: str, scope: str) -> None:
-        import msal
+    msal reads the authority's metadata when its app is built, so the app is built on the first call, off the event
+    loop. An authority other than Entra's public cloud is taken as configured (no instance discovery).
+    """
 
-        self._app = msal.ConfidentialClientApplication(app_id, client_credential=secret,
-                                                       authority=f"https://login.microsoftonline.com/{tenant}")
-        self.scope = scope
+    def __init__(self, app_id: str, secret: str, tenant: str, scope: str, authority: str = ENTRA_AUTHORITY) -> None:
+        self.app_id, self._secret, self.scope = app_id, secret, scope
+        self.authority = f"{authority.rstrip('/')}/{tenant}"
+        self._discover = None if authority.rstrip("/") == ENTRA_AUTHORITY else False
+        self._app: Any = None
+        self._building = threading.Lock()
+
+    def _acquire(self) -> dict[str, Any]:
+        with self._building:
+            if self._app is None:
+                import msal
+
+                self._app = msal.ConfidentialClientApplication(self.app_id, client_credential=self._secret,
+                                                               authority=self.authority,
+                                                               instance_discovery=self._discover)
+        result: dict[str, Any] = self._app.acquire_token_for_client(scopes=[self.scope])
+        return result
 
     async def token(self) -> str | None:
-        result = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: self._app.acquire_token_for_client(scopes=[self.scope]))
+        result = await asyncio.get_running_loop().run_in_executor(None, self._acquire)
         if "access_token" not in result:
             raise ConnectorError(401, f"could not obtain a token ({result.get('error', 'no error code')})")
         return str(result["access_token"])
@@ -127,7 +143,8 @@ def graph_token_provider(settings: Settings, session: aiohttp.ClientSession) -> 
     if settings.graph_token_endpoint:
         return ClientCredentialsToken(session, settings.graph_token_endpoint, settings.app_id,
                                       settings.app_password.value, scope)
-    return MsalToken(settings.app_id, settings.app_password.value, settings.app_tenant_id or "organizations", scope)
+    return MsalToken(settings.app_id, settings.app_password.value, settings.app_tenant_id or "organizations", scope,
+                     settings.authority)
 
 
 def token_provider(settings: Settings, session: aiohttp.ClientSession) -> TokenProvider:

@@ -109,6 +109,9 @@ class Settings:
                              "the customer file names none; empty turns the lookup off.", "https://graph.microsoft.com")
     graph_token_endpoint: str = setting("FAULTLINE_GRAPH_TOKEN_ENDPOINT", "OAuth token endpoint for Graph's app-only "
                                         "token; default: Entra's for the app's tenant.", "")
+    authority: str = setting("FAULTLINE_AUTHORITY", "Entra sign-in authority for Graph's token through msal (when "
+                             "no Graph token endpoint is set); the app's tenant is appended. Change it only for a "
+                             "national cloud.", "https://login.microsoftonline.com")
     token_endpoint: str = setting("FAULTLINE_TOKEN_ENDPOINT", "OAuth token endpoint for the bot's outbound token; "
                                   "default: Entra's for the app's tenant.", "")
     public_url: str = setting("FAULTLINE_PUBLIC_URL", "The bot's public https address (e.g. `https://faultline."

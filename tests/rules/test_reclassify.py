@@ -8,8 +8,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.rules.reclassify import decide, merged, reconsider
+from bot.actions import Change
+from bot.rules.reclassify import (
+    Reading,
+    decide,
+    merged,
+    reconsider,
+    record,
+    suggestion_card,
+    suggestion_text,
+    upgrade_change,
+    upgrade_text,
+)
+from bot.store.tickets import Ticket
 from sla import Policy
+from sla.classify import RuleMatch
 from sla.loader import PolicyLibrary
 
 LIBRARY = PolicyLibrary.load()
@@ -39,6 +52,10 @@ def read(update: str, known: dict[str, Any], ticket: tuple[str, str | None] = ("
     ({"users_affected": 1}, {"pct_users_affected": 100.0}, {"users_affected": None, "pct_users_affected": 100.0}),
     ({"users_affected": 1, "pct_users_affected": 5.0}, {"users_affected": 1}, {"users_affected": 1,
                                                                                "pct_users_affected": 5.0}),
+    ({"users_affected": 1}, {"impact": "degraded"}, {"users_affected": 1, "impact": "degraded"}),  # no share said
+    ({"users_affected": 1}, {"pct_users_affected": 1.0}, {"users_affected": None, "pct_users_affected": 1.0}),
+    ({"impact": "down"}, {"description": "it got worse", "site_name": "Hull", "workaround": False},
+     {"impact": "down", "workaround": False}),  # free text skipped, the facts after it still read
 ])
 def test_merge_rules(known: dict[str, Any], found: dict[str, Any], expected: dict[str, Any]) -> None:
     assert merged(known, found) == expected
@@ -81,8 +98,51 @@ def test_a_different_category_is_left_to_the_engineers() -> None:
                                                     "pct_users_affected": 100.0}).kind == "same"
 
 
+def test_an_update_that_gives_a_time_is_read_in_the_customers_zone() -> None:
+    reading = read("since 9am nobody can make calls", ONE_USER_VOICEMAIL)
+    assert (reading.kind, reading.priority) == ("upgrade", "P1")
+    assert reading.facts is not None and "started_at" not in reading.facts  # a time is not a fact kept
+
+
 def test_the_customers_own_words_are_read() -> None:
     reading = read("now the blue line is down for everyone", {"users_affected": 1, "impact": "down"},
                    vocabulary={"outbound_calls": ("blue line",)})
     assert (reading.kind, reading.priority) == ("upgrade", "P1")
     assert reading.facts is not None and reading.facts["services"] == ["outbound_calls"]
+
+
+# -- what the engineers are told -------------------------------------------------------------------------
+TICKET = Ticket(customer_id="contoso", category="incident", priority="P3", channel="chat", policy_id="maintel-icon",
+                policy_snapshot={}, reported_at=NOW, started_at=None, report={}, classification={},
+                reporter_id="user-1", reporter_name="Ann", reporter_conversation_id="conv-1", id=42,
+                reference="CON-0042", version=7)
+RULES = (RuleMatch("r.p1", "50% or more of users", "000:L33"), RuleMatch("r.p1b", "all trunks down", "000:L34"))
+UPGRADE = Reading("upgrade", "P1", RULES, {"pct_users_affected": 100.0})
+SUGGESTION = Reading("suggest", "P4", RULES[:1], {"impact": "at_risk"})
+
+
+def test_an_upgrade_is_recorded_like_an_engineers_reclassify_with_the_contracts_words() -> None:
+    assert record(UPGRADE, "incident") == {
+        "category": "incident", "priority": "P1", "facts": {"pct_users_affected": 100.0},
+        "rules": [{"id": "r.p1", "quote": "50% or more of users", "seed": "000:L33"},
+                  {"id": "r.p1b", "quote": "all trunks down", "seed": "000:L34"}]}
+    assert record(Reading("upgrade", "P2"), "incident")["facts"] == {}
+    reason = "reporter's update: '50% or more of users' (000:L33); 'all trunks down' (000:L34)"
+    assert upgrade_change(TICKET, UPGRADE, "Ann") == Change(
+        "reclassified", {"priority": "P1", "classification": record(UPGRADE, "incident")},
+        {"priority": "P1", "reason": reason}, "Reclassified from P3 to P1 (Ann's update).")
+    assert upgrade_text(TICKET, UPGRADE) == (
+        "Now P1: '50% or more of users' (000:L33); 'all trunks down' (000:L34) — from the reporter's update "
+        "(CON-0042).")
+
+
+def test_a_lower_priority_reaches_the_engineers_as_a_one_click_suggestion() -> None:
+    words = ("P4 suggested for CON-0042 (now P3): '50% or more of users' (000:L33) — from the reporter's update. "
+             "A lower priority is your decision; nothing was changed.")
+    assert suggestion_text(TICKET, SUGGESTION) == words
+    assert suggestion_card(TICKET, SUGGESTION) == {
+        "type": "AdaptiveCard", "version": "1.5",
+        "body": [{"type": "TextBlock", "text": words, "wrap": True}],
+        "actions": [{"type": "Action.Execute", "title": "Reclassify to P4", "verb": "ticket.reclassify",
+                     "data": {"ticket": 42, "version": 7, "priority": "P4",
+                              "reason": "reporter's update: '50% or more of users' (000:L33)"}}]}

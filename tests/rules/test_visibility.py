@@ -17,6 +17,7 @@ DEMO = load_config(None).customers[0]
 B = replace(DEMO, tenants=frozenset({B_TENANT}), engineers=frozenset({ENG_B}),
             escalation=Escalation(team_lead=LEAD_B, manager=BOSS_B))  # no duty manager: Graph may name one
 B_BY_CHANNEL = replace(B, engineers=frozenset(), engineers_from_channel=True)
+B_WITH_MSP_TENANT = replace(B, tenants=frozenset({B_TENANT, MSP}))  # an MSP that is its own customer
 MEMBER = Vouched(support_team_member=True)
 GRAPH = Vouched(escalation_contacts=frozenset({GRAPH_BOSS}))
 
@@ -52,6 +53,14 @@ TABLE: list[tuple[str, Viewer, Customer | None, Vouched, str | None]] = [
     ("a member of the support team, engineers listed", staff("someone"), B, MEMBER, None),
     ("an MSP user with no Entra id", staff(""), B, MEMBER, None),
     ("anyone, when the customer left the configuration", staff(ENG_B), None, Vouched(), None),
+    # one person in two roles: the first rule that holds decides, engineer before manager before user
+    ("a support team member the file also names as team lead", staff(LEAD_B), B_BY_CHANNEL, MEMBER, ENGINEER),
+    ("the named manager, when the MSP's own tenant is also the customer's", staff(BOSS_B), B_WITH_MSP_TENANT,
+     Vouched(), MANAGER),
+    ("the engineer, when the MSP's own tenant is also the customer's", staff(ENG_B), B_WITH_MSP_TENANT, Vouched(),
+     ENGINEER),
+    ("anyone else in the MSP's tenant, when it is also the customer's", staff(ADMIN), B_WITH_MSP_TENANT, Vouched(),
+     REPORTER),
 ]
 
 

@@ -199,3 +199,19 @@ def test_a_plan_without_priorities_is_not_overruled_by_the_fallback() -> None:
     got = classify(rules, F(impact="down"))
     assert (got.category, got.priority, got.rules) == ("no_priority_scheme", None, (match(plan_rule),))
     assert classify(rules, F(impact="degraded")).rules == (match(FALLBACK),)
+
+
+def test_a_fallback_rule_with_a_condition_decides_only_when_it_holds() -> None:
+    request = rule("change", "service_request", "P4", ("is_change_request", "eq", True))
+    help_fallback = rule("help", "help_request", "P4", ("is_question", "eq", True), fallback=True)
+    rules = policy(rules=(request, help_fallback))
+    assert classify(rules, F(is_question=True)).rules == (match(help_fallback),)
+    with pytest.raises(SlaError, match="has no rule for this report"):
+        classify(rules, F(is_question=False))
+
+
+def test_a_condition_can_be_tried_on_a_view_given_as_a_mapping() -> None:
+    condition = when(("scope", "eq", "whole_customer"), ("impact", "ne", "at_risk"))
+    view = {"scope": "whole_customer", "impact": "down"}
+    assert matches(condition, view)
+    assert not matches(condition, {**view, "impact": "at_risk"})

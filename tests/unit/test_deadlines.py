@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from sla.deadlines import Deadlines, clock_start, deadlines, due_at, target_set
+from sla.deadlines import Deadlines, allowance, clock_start, deadlines, due_at, target_set
 from sla.errors import RequestError
 from sla.model import TargetSpec
 from tests.unit.synthetic import CLOCKS, NO_P2_RESTORATION, STARTS_LATER, T0, UNPRIORITISED, at, policy, target
@@ -84,3 +84,26 @@ def test_a_naive_instant_is_refused() -> None:
     with pytest.raises(Exception, match="has no UTC offset"):
         deadlines(CLOCKS, "P1", T0, events={"onsite_determined_at": datetime(2025, 11, 24, 10, 30)})
     assert deadlines(CLOCKS, "P1", T0.astimezone(UTC)).reported_at == T0
+
+
+@pytest.mark.parametrize(("spec", "allowed"), [
+    (target("resolution", 480, "office"), timedelta(hours=8)),
+    (TargetSpec(key="resolution", rule="close_of_working_day", quote="q", seed="s", calendar="office", days=2),
+     timedelta(hours=23)),  # Monday 10:00 to Wednesday's close: 7 + 8 + 8 working hours
+    (TargetSpec(key="resolution", rule="calendar_days", quote="q", seed="s", days=3, mode="elapsed"),
+     timedelta(days=3)),
+    (TargetSpec(key="resolution", rule="calendar_days", quote="q", seed="s", days=3, mode="elapsed",
+                duration=timedelta(hours=1)), timedelta(days=3)),  # the rule decides, not a stray duration
+])
+def test_a_targets_allowance_is_counted_on_its_own_clock(spec: TargetSpec, allowed: timedelta) -> None:
+    assert allowance(spec, policy(), T0) == allowed  # T0: Monday 10:00 UTC
+
+
+@pytest.mark.parametrize("spec", [
+    target("resolution", 480, "office"),
+    TargetSpec(key="resolution", rule="calendar_days", quote="q", seed="s", days=3, mode="elapsed"),
+])
+def test_a_due_time_from_a_local_start_comes_back_in_utc(spec: TargetSpec) -> None:
+    local_start = T0.astimezone(timezone(timedelta(hours=-5)))  # the same instant, reported from New York
+    due = due_at(spec, policy(), local_start)
+    assert (due, due.tzinfo) == (due_at(spec, policy(), T0), UTC)

@@ -1,27 +1,36 @@
-"""bot/connector.py's outbound tokens: client credentials, managed identity and Graph, against a fake endpoint.
+"""bot/connector.py's outbound tokens: client credentials, managed identity and Graph, against fake endpoints.
 
-The token endpoint is an aiohttp app on 127.0.0.1. msal cannot be pointed there (MsalToken builds its authority
-from login.microsoftonline.com, and msal fetches that authority's metadata as soon as it is built), so Graph's
-msal path is not exercised; its configured-endpoint and managed-identity paths are.
+The token endpoint is an aiohttp app on 127.0.0.1. Graph's msal path talks to a fake Entra authority on 127.0.0.1
+over TLS (msal accepts only https authorities) with a certificate made for the test and trusted through
+REQUESTS_CA_BUNDLE, as FAULTLINE_AUTHORITY points a national-cloud deployment elsewhere.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
+import ssl
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from bot.connector import (
     BOT_FRAMEWORK_SCOPE,
     ClientCredentialsToken,
     ConnectorError,
     ManagedIdentityToken,
+    MsalToken,
     NoToken,
     graph_token_provider,
     token_provider,
@@ -159,3 +168,99 @@ async def test_graph_uses_its_configured_token_endpoint_with_the_graph_scope(end
     assert fake.requests == [{"grant_type": "client_credentials", "client_id": APP_ID, "client_secret": "s3cret",
                               "scope": GRAPH_SCOPE}]
 
+
+
+def loopback_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "entra.pem", folder / "entra.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+@dataclass
+class FakeEntra:
+    """An Entra authority: its OpenID metadata per tenant and its token endpoint, recording token requests."""
+
+    answer: tuple[int, dict[str, Any]] = (200, {"access_token": "graph-token", "expires_in": 3600,
+                                                "token_type": "Bearer"})
+    requests: list[dict[str, str]] = field(default_factory=list)
+    server: TestServer | None = None
+
+    async def start(self, tls: ssl.SSLContext) -> str:
+        app = web.Application()
+        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._metadata)
+        app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server(ssl=tls)
+        return str(self.server.make_url("")).rstrip("/")
+
+    async def _metadata(self, request: web.Request) -> web.Response:
+        base = f"{request.scheme}://{request.host}/{request.match_info['tenant']}"
+        return web.json_response({"issuer": f"{base}/v2.0", "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                                  "token_endpoint": f"{base}/oauth2/v2.0/token"})
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        self.requests.append({"tenant": request.match_info["tenant"], **form})
+        status, body = self.answer
+        return web.json_response(body, status=status)
+
+
+@pytest.fixture
+async def entra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[FakeEntra, str]]:
+    cert_file, key_file = loopback_certificate(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert_file, key_file)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
+    fake = FakeEntra()
+    authority = await fake.start(tls)
+    yield fake, authority
+    assert fake.server is not None
+    await fake.server.close()
+
+
+@pytest.mark.parametrize(("values", "authority"), [
+    ({}, "https://login.microsoftonline.com/organizations"),
+    ({"app_tenant_id": "contoso-tenant"}, "https://login.microsoftonline.com/contoso-tenant"),
+    ({"app_tenant_id": "contoso-tenant", "authority": "https://login.microsoftonline.us/"},
+     "https://login.microsoftonline.us/contoso-tenant"),
+])
+async def test_graph_without_an_endpoint_asks_msal_at_the_configured_authority(
+        values: dict[str, str], authority: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        provider = graph_token_provider(settings(**values), session)
+    assert isinstance(provider, MsalToken)
+    assert (provider.authority, provider.app_id, provider.scope) == (authority, APP_ID, GRAPH_SCOPE)
+
+
+async def test_msal_fetches_graphs_token_from_the_authority_once_and_reuses_it(entra: Any) -> None:
+    fake, authority = entra
+    async with aiohttp.ClientSession() as session:
+        provider = graph_token_provider(settings(app_tenant_id="contoso-tenant", authority=authority), session)
+        assert fake.requests == []  # building the provider asks nothing of the network
+        assert [await provider.token(), await provider.token()] == ["graph-token", "graph-token"]
+    assert len(fake.requests) == 1
+    assert {k: fake.requests[0].get(k) for k in ("tenant", "grant_type", "client_id", "client_secret", "scope")} == {
+        "tenant": "contoso-tenant", "grant_type": "client_credentials", "client_id": APP_ID,
+        "client_secret": "s3cret", "scope": GRAPH_SCOPE}
+
+
+async def test_a_token_msal_is_refused_is_an_error_that_says_why(entra: Any) -> None:
+    fake, authority = entra
+    fake.answer = (401, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret"})
+    with pytest.raises(ConnectorError) as refused:
+        await MsalToken(APP_ID, "s3cret", "contoso-tenant", GRAPH_SCOPE, authority).token()
+    assert (str(refused.value), refused.value.status) == (
+        "Bot Connector answered 401: could not obtain a token (invalid_client)", 401)
+    assert "s3cret" not in str(refused.value)
