@@ -99,7 +99,10 @@ class ManagedIdentityToken:
         self.scope = scope
 
     async def token(self) -> str | None:
-        token: str = (await self._credential.get_token(self.scope)).token
+        try:
+            token: str = (await self._credential.get_token(self.scope)).token
+        except Exception as exc:  # azure-identity's own errors and the network's: callers handle one kind
+            raise ConnectorError(0, f"could not obtain a managed identity token ({type(exc).__name__})") from None
         return token
 
 
@@ -129,7 +132,10 @@ class MsalToken:
         return result
 
     async def token(self) -> str | None:
-        result = await asyncio.get_running_loop().run_in_executor(None, self._acquire)
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(None, self._acquire)
+        except Exception as exc:  # msal's and requests' errors (an unreachable authority): callers handle one kind
+            raise ConnectorError(0, f"could not reach the token authority ({type(exc).__name__})") from None
         if "access_token" not in result:
             raise ConnectorError(401, f"could not obtain a token ({result.get('error', 'no error code')})")
         return str(result["access_token"])

@@ -10,7 +10,7 @@ from typing import Protocol
 import aiohttp
 
 from bot.config import Customer
-from bot.connector import TokenProvider
+from bot.connector import ConnectorError, TokenProvider
 from bot.rules.visibility import Viewer, Vouched, seen_as
 from bot.store.tickets import Ticket
 
@@ -45,7 +45,7 @@ class GraphManagers:
             url = f"{self.base_url}/v1.0/users/{user_id}/manager?$select=id"
             async with self.session.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
                 manager = (await response.json(content_type=None)).get("id") if response.status == 200 else None
-        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError, ConnectorError) as exc:  # a refused token too
             log.warning("Graph manager lookup failed for %s: %s", user_id, type(exc).__name__)
             return None
         self._cache[user_id] = (time.monotonic(), manager)

@@ -35,6 +35,7 @@ from bot.connector import (
     graph_token_provider,
     token_provider,
 )
+from bot.reminders.people import GraphManagers
 from bot.settings import Secret, Settings
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
@@ -264,3 +265,22 @@ async def test_a_token_msal_is_refused_is_an_error_that_says_why(entra: Any) -> 
     assert (str(refused.value), refused.value.status) == (
         "Bot Connector answered 401: could not obtain a token (invalid_client)", 401)
     assert "s3cret" not in str(refused.value)
+
+
+async def test_an_unreachable_authority_is_an_error_that_names_no_secret() -> None:
+    provider = MsalToken(APP_ID, "s3cret", "contoso-tenant", GRAPH_SCOPE, "https://127.0.0.1:9")  # discard port
+    with pytest.raises(ConnectorError) as failed:
+        await provider.token()
+    assert failed.value.status == 0 and "could not reach the token authority" in str(failed.value)
+    assert "s3cret" not in str(failed.value)
+
+
+class RefusedTokens:
+    async def token(self) -> str | None:
+        raise ConnectorError(401, "could not obtain a token (invalid_client)")
+
+
+async def test_a_refused_graph_token_leaves_the_manager_unknown_instead_of_failing_the_ping() -> None:
+    async with aiohttp.ClientSession() as session:
+        managers = GraphManagers(session, RefusedTokens(), "http://127.0.0.1:9")
+        assert await managers.manager_of("00000000-0000-0000-0000-0000000000e1") is None
