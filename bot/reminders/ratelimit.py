@@ -1,6 +1,11 @@
 """Teams' published send limits, as sliding windows on the injected clock.
 
 Per conversation: 7 per second, 8 per 2 seconds, 60 per 30 seconds, 1800 per hour; per tenant: 50 per second.
+
+The windows count the sends it starts; Teams counts them as they arrive. A conversation's messages go one after
+another, but a tenant's go side by side, so sends started in one second can land together with those still in
+flight from the second before: a tenant's allowance is therefore cut by the sends that may be in flight at once
+(``in_flight``, the sender's concurrency), and what arrives in any second stays within Teams' 50.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ TENANT_LIMITS: Limits = ((50, timedelta(seconds=1)),)
 class RateLimiter:
     """Answers "may I send now?" and, when not, how long to wait; records the sends it allows."""
 
-    def __init__(self) -> None:
+    def __init__(self, in_flight: int = 0) -> None:
         self._sent: dict[str, deque[datetime]] = defaultdict(deque)
+        self._tenant_limits: Limits = tuple((max(1, count - in_flight), window) for count, window in TENANT_LIMITS)
 
     def __len__(self) -> int:
         return len(self._sent)
@@ -45,7 +51,7 @@ class RateLimiter:
         """Zero (and the send is recorded) when allowed; otherwise how long until it would be."""
         keys: list[tuple[str, Limits]] = [(f"conversation:{conversation}", CONVERSATION_LIMITS)]
         if tenant:
-            keys.append((f"tenant:{tenant}", TENANT_LIMITS))
+            keys.append((f"tenant:{tenant}", self._tenant_limits))
         wait = max(self._wait(key, limits, now) for key, limits in keys)
         if wait > timedelta(0):
             return wait

@@ -63,7 +63,7 @@ class Hooks:
 class Sender:
     def __init__(self, outbox: Outbox, clock: Clock, hooks: Hooks, policy: SendPolicy = SendPolicy()) -> None:
         self.outbox, self.clock, self.hooks, self.policy = outbox, clock, hooks, policy
-        self.limiter = RateLimiter()
+        self.limiter = RateLimiter(in_flight=max(1, policy.concurrency))
         self._slots = asyncio.Semaphore(max(1, policy.concurrency))
         self._last_alert: dict[str, datetime] = {}
 

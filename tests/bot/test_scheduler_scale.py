@@ -145,6 +145,10 @@ def test_teams_rate_limits_per_conversation_and_per_tenant() -> None:
     tenant = RateLimiter()
     sent = sum(tenant.acquire(f"19:c{n}", "t", START) == timedelta(0) for n in range(60))
     assert sent == 50  # 50 per second per tenant
+    sender = RateLimiter(in_flight=8)  # up to 8 sends of the second before may still land in this one
+    started = sum(sender.acquire(f"19:c{n}", "t", START) == timedelta(0) for n in range(60))
+    assert started == 42
+    assert sender.acquire("19:next", "t", START + timedelta(seconds=1)) == timedelta(0)
 
 
 async def test_managers_come_from_graph_when_the_configuration_names_none() -> None:
