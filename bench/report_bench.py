@@ -25,14 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script:
 
 from bench import stored_tickets
 from bot.config import load_config
-from bot.report_request import Month
-from bot.reporting import customer_report
-from bot.services import Services
+from bot.rules.report_request import Month
+from bot.services.context import Services
+from bot.services.gate import ActorContext, TicketGate
+from bot.services.reporting import customer_report
 from bot.settings import Settings
 from bot.store.conversations import ConversationStore
 from bot.store.db import Database
 from bot.store.tickets import TicketStore
-from bot.ticket_gate import ActorContext, TicketGate
 from reports import ReportEvent, ReportTicket, build_report, month_period
 from reports.engine import SlaReport
 from reports.export import report_csv

@@ -43,11 +43,11 @@ from sqlalchemy import text
 
 from bot.clock import SystemClock
 from bot.config import config_from_mapping
-from bot.connector import Connector, NoToken
-from bot.reminders import plan as p
+from bot.edge.connector import Connector, NoToken
 from bot.reminders.scheduler import Scheduler
 from bot.reminders.store import Outbox
-from bot.services import Services
+from bot.rules import timers as p
+from bot.services.context import Services
 from bot.settings import Settings
 from bot.store.conversations import ConversationStore, DatabaseStorage
 from bot.store.db import Database

@@ -22,10 +22,10 @@ from botbuilder.core import ConversationState
 
 from bot.clock import SystemClock
 from bot.config import load_config
-from bot.connector import Connector, NoToken
+from bot.edge.connector import Connector, NoToken
 from bot.reminders.scheduler import Scheduler
 from bot.reminders.store import PENDING
-from bot.services import Services
+from bot.services.context import Services
 from bot.settings import Settings
 from bot.store.conversations import ConversationStore, DatabaseStorage
 from bot.store.db import Database

@@ -14,22 +14,24 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import board, outbound
-from bot.adapter import FaultlineAdapter, outbox_defer
-from bot.auth import Authenticator, AuthError, KeySource
+from bot import board
 from bot.clock import Clock, SystemClock
 from bot.config import Config, Customer, load_config
-from bot.connector import Connector, ConnectorError, graph_token_provider, token_provider
+from bot.edge.adapter import FaultlineAdapter, outbox_defer
+from bot.edge.auth import Authenticator, AuthError, KeySource
+from bot.edge.connector import Connector, ConnectorError, graph_token_provider, token_provider
 from bot.edge.inbound import Malformed, parse_activity, refusal_invoke
+from bot.edge.outgoing import to_json
 from bot.edge.wire import Activity as WireActivity
-from bot.handler import FaultlineBot, activity_summary
 from bot.logs import correlated, stamp_correlation_ids
-from bot.redelivery import claim_activity, finish_activity, needs_claim
 from bot.reminders.people import GraphManagers, NoGraph
-from bot.reminders.plan import ReminderSettings
 from bot.reminders.scheduler import Scheduler
 from bot.reminders.store import Outbox
-from bot.services import CUSTOMER_KEY, TENANT_KEY, Services
+from bot.rules.timers import ReminderSettings
+from bot.services import outbound
+from bot.services.context import CUSTOMER_KEY, TENANT_KEY, Services
+from bot.services.handler import FaultlineBot, activity_summary
+from bot.services.redelivery import claim_activity, finish_activity, needs_claim
 from bot.settings import Settings
 from bot.store.conversations import (
     BUSY,
@@ -46,7 +48,6 @@ from bot.store.conversations import (
 from bot.store.db import Database
 from bot.store.tickets import TicketStore
 from bot.telemetry import Telemetry
-from bot.wire import to_json
 
 log = logging.getLogger("faultline.http")
 MAX_BODY = 256 * 1024

@@ -25,7 +25,7 @@ from sla.errors import RequestError
 from sla.model import Policy
 
 CLOCK_KIND: dict[str, str] = {kind: kind for kind in EVENT_KINDS} | {"still_broken": "reopened"}
-"""Stored audit kind → the SLA clock's kind (as ``bot.actions.SLA_KIND``); other kinds move no clock."""
+"""Stored audit kind → the SLA clock's kind (as ``bot.rules.verbs.SLA_KIND``); other kinds move no clock."""
 DECIDED = ("met", "breached")
 RUNNING = ("running", "at_risk", "paused")
 UPDATE = "first_update"

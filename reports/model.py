@@ -30,7 +30,7 @@ class ReportEvent:
 class ReportTicket:
     """A stored ticket as the report needs it; fields named as ``bot.store.tickets.Ticket``.
 
-    ``policy`` is the ticket's own policy snapshot (as ``bot.ticket_views.policy_of`` builds it),
+    ``policy`` is the ticket's own policy snapshot (as ``bot.services.views.policy_of`` builds it),
     ``services`` the report's ``services`` list, ``events`` its audit log in sequence order.
     """
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FINDERS = {"get", "by_reference", "by_channel_thread", "open_tickets", "customer_tickets", "open_for_customer"}
-GATE_AND_MACHINERY = {"bot/ticket_gate.py", "bot/store", "bot/reminders", "bot/outbound.py"}
+GATE_AND_MACHINERY = {"bot/services/gate.py", "bot/store", "bot/reminders", "bot/services/outbound.py"}
 """The gate itself, the store, the scheduler (which acts for the clock, never for a person) and the outbox's
 operations (which draw a queued card when it is sent, for the recipient chosen when it was queued)."""
 

@@ -26,9 +26,9 @@ from typing import Any
 import aiohttp
 import jwt
 
-from bot.auth import LEEWAY_SECONDS, AuthError, KeySource
 from bot.config import Config
-from bot.ticket_gate import ActorContext
+from bot.edge.auth import LEEWAY_SECONDS, AuthError, KeySource
+from bot.services.gate import ActorContext
 
 DEV_SCHEME = "Dev "
 DEV_LIFETIME = 8 * 3600

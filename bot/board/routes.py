@@ -15,14 +15,14 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.auth import AuthError
 from bot.board.auth import DevTokens, TabAuthenticator, audience, persona, personas
 from bot.board.views import board_rows, etag, ticket_page
-from bot.report_links import ReportLinks, process_key
-from bot.report_request import Month, MonthError, default_month, month_from_key
-from bot.reporting import customer_report, visible_customers
-from bot.services import Services
-from bot.ticket_gate import ActorContext, TicketGate, ticket_id
+from bot.edge.auth import AuthError
+from bot.edge.report_links import ReportLinks, process_key
+from bot.rules.report_request import Month, MonthError, default_month, month_from_key
+from bot.services.context import Services
+from bot.services.gate import ActorContext, TicketGate, ticket_id
+from bot.services.reporting import customer_report, visible_customers
 from reports.export import report_csv, report_summary
 
 log = logging.getLogger("faultline.board")

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from adaptive_cards.views import TARGET_LABELS
+from bot.services.gate import Seen
+from bot.services.views import STATUS_TEXT, clock_events, clock_of, policy_of, ticket_view
 from bot.store.tickets import Event, Ticket
-from bot.ticket_gate import Seen
-from bot.ticket_views import STATUS_TEXT, clock_events, clock_of, policy_of, ticket_view
 from sla import Policy, RequestError
 from sla.clock import AT_RISK, ClockState, TargetState, clock_state, ticket_history
 from sla.deadlines import calendar_of, target_set

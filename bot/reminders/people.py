@@ -10,7 +10,7 @@ from typing import Protocol
 import aiohttp
 
 from bot.config import Customer
-from bot.connector import ConnectorError, TokenProvider
+from bot.edge.connector import ConnectorError, TokenProvider
 from bot.rules.visibility import Viewer, Vouched, seen_as
 from bot.store.tickets import Ticket
 

@@ -22,19 +22,19 @@ from typing import Any
 from adaptive_cards.format import duration, local_time
 from adaptive_cards.reminders import escalation_card, reminder_card
 from adaptive_cards.views import TARGET_LABELS
-from bot import outbound
 from bot.config import Customer
-from bot.connector import Connector, ConnectorError
+from bot.edge.connector import Connector, ConnectorError
 from bot.logs import correlated
-from bot.reminders import plan as p
 from bot.reminders.people import Managers, NoGraph, contacts
 from bot.reminders.prune import Retention, prune
 from bot.reminders.sending import Hooks, Sender, SendPolicy, TickResult
 from bot.reminders.store import DROPPED, FIRED, PENDING, Message, Outbox, Timer, TimerStore, references
-from bot.services import Services
+from bot.rules import timers as p
+from bot.services import outbound
+from bot.services.context import Services
+from bot.services.views import clock_events, clock_of, policy_of
 from bot.settings import Settings
 from bot.store.tickets import Event, Ticket
-from bot.ticket_views import clock_events, clock_of, policy_of
 from sla import RequestError
 
 log = logging.getLogger("faultline.scheduler")
@@ -281,7 +281,7 @@ class Scheduler:
                                                     ticket.status)
 
     async def _deliver(self, message: Message) -> None:
-        """Carry out the message's op (send by default, create_conversation or update: see bot.outbound)."""
+        """Carry out the message's op (send by default, create_conversation or update: see bot.services.outbound)."""
         service_url = message.payload.get("service_url") or await outbound.service_url_now(self.s, message)
         if message.recipient.startswith("user:"):
             conversation = await self._personal_chat(message.recipient.removeprefix("user:"), message.tenant_id,

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from tenacity import wait_exponential_jitter
 
 from bot.clock import Clock
-from bot.connector import ConnectorError
+from bot.edge.connector import ConnectorError
 from bot.reminders.digest import Unit, digest, units
 from bot.reminders.ratelimit import RateLimiter
 from bot.reminders.store import DROPPED, FAILED, PENDING, SENT, Message, Outbox

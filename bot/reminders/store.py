@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import and_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.reminders.plan import REMINDER_SNOOZED, PlannedTimer
+from bot.rules.timers import REMINDER_SNOOZED, PlannedTimer
 from bot.store.db import Database
 from bot.store.schema import conversation_refs, outbox, timers
 

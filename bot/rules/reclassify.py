@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from adaptive_cards import verbs
 from adaptive_cards.cards import CARD_VERSION, Card, execute, text
-from bot.actions import Change
+from bot.rules.verbs import Change
 from dialogs.extract import Vocabulary, extract
 from dialogs.intake import FACT_KEYS, facts_of
 from sla import Policy

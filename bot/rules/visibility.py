@@ -42,8 +42,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.actions import ENGINEER, MANAGER, REPORTER
 from bot.config import Customer
+from bot.rules.verbs import ENGINEER, MANAGER, REPORTER
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from bot.config import load_config
+from bot.services.views import policy_of
 from bot.store.db import Database
 from bot.store.tickets import Ticket, TicketStore
-from bot.ticket_views import policy_of
 from reports import SlaReport, build_report, from_store, month_period
 from reports.export import report_csv
 from tests.board.keys import TenantKeys

@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot import outbound
 from bot.app import create_app
+from bot.services import outbound
 from bot.settings import Settings
 from bot.store.db import Database
 from tests.bot.fakes import FakeConnector, SteppableClock, activity

@@ -27,7 +27,7 @@ from tests.bot.test_scheduler_crash import free_port
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = "a:crash-reporter"
 LEASE = 8
-"""The outbox lease: each connector call is bounded well inside it (bot.connector.Connector.bounded), so it must
+"""The outbox lease: each connector call is bounded well inside it (bot.edge.connector.Connector.bounded), so it must
 leave room for the slow thread creation below."""
 ANSWERS = ["our phones are down at the Leeds office", "10 minutes ago", "1, 2", "60%", "1 of 3", "no", "no",
            "Callers hear a busy tone on 0161 555 0100"]

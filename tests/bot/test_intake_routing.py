@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adaptive_cards import verbs
-from bot.routing import Incoming, route
+from bot.rules.routing import Incoming, route
 
 
 def message(text: str = "", *, action: str | None = None, active: bool = False, msp: bool = False,

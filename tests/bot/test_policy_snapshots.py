@@ -12,12 +12,12 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select, text
 
-from bot import ticket_views
+from bot.services import views as ticket_views
+from bot.services.views import policy_of
 from bot.store import tickets as ticket_store
 from bot.store.db import Database, _alembic_config, head_revision
 from bot.store.schema import policy_snapshots
 from bot.store.tickets import TicketStore, snapshot_hash
-from bot.ticket_views import policy_of
 from sla import PolicyLibrary
 from sla.clock import TicketEvent, clock_state
 from sla.deadlines import deadlines

@@ -143,7 +143,7 @@ async def test_only_the_customers_engineers_record_exclusions(split: Running, wh
 
 
 def test_the_route_is_one_small_entry(tmp_path: Path) -> None:
-    from bot.routing import Incoming, route
+    from bot.rules.routing import Incoming, route
 
     def incoming(text: str, msp: bool) -> Incoming:
         return Incoming("message", None, "personal", msp, False, text, None, False, False)

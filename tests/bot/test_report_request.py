@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.report_request import Month, MonthError, default_month, is_own_report, parse_report
+from bot.rules.report_request import Month, MonthError, default_month, is_own_report, parse_report
 
 TODAY = date(2026, 3, 15)
 

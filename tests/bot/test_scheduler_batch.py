@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.reminders.plan import BREACHED, REMINDER_DUE, REMINDER_SNOOZED, PlannedTimer
 from bot.reminders.store import CANCELLED, DROPPED, FIRED, PENDING, Outbox, Timer, TimerStore
+from bot.rules.timers import BREACHED, REMINDER_DUE, REMINDER_SNOOZED, PlannedTimer
 from bot.store.db import Database
 from bot.store.schema import outbox, timers
 from bot.store.tickets import TicketStore

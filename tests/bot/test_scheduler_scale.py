@@ -15,11 +15,11 @@ from aiohttp.test_utils import TestServer
 from botbuilder.core import ConversationState
 
 from bot.config import Config, Escalation, config_from_mapping, load_config
-from bot.connector import Connector, NoToken
+from bot.edge.connector import Connector, NoToken
 from bot.reminders.people import GraphManagers, contacts
 from bot.reminders.ratelimit import RateLimiter
 from bot.reminders.scheduler import Scheduler
-from bot.services import Services
+from bot.services.context import Services
 from bot.settings import Settings
 from bot.store.conversations import ConversationStore, DatabaseStorage
 from bot.store.db import Database

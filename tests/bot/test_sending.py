@@ -17,7 +17,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.app import SERVICES
-from bot.connector import Connector, ConnectorError, NoToken
+from bot.edge.connector import Connector, ConnectorError, NoToken
 from bot.reminders.scheduler import Scheduler
 from bot.reminders.store import PENDING, SENT
 from bot.settings import Settings
@@ -300,7 +300,7 @@ async def test_a_reply_throttled_for_20_seconds_goes_through_the_outbox_instead_
 
 
 async def test_a_long_retry_after_is_handed_back_at_once_and_a_short_one_is_waited_for() -> None:
-    from bot.connector import SendDeferred
+    from bot.edge.connector import SendDeferred
 
     connector = ThrottlingConnector(throttled=2, retry_after=20)
     service_url = await connector.start()
@@ -323,7 +323,7 @@ async def test_without_an_outbox_the_adapter_names_the_replies_it_could_not_send
     from botbuilder.core import TurnContext
     from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 
-    from bot.adapter import FaultlineAdapter, RepliesDeferred
+    from bot.edge.adapter import FaultlineAdapter, RepliesDeferred
 
     connector = ThrottlingConnector(throttled=1, retry_after=20)
     service_url = await connector.start()

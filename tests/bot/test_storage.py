@@ -123,7 +123,7 @@ async def test_dialog_state_refuses_a_stale_write(database: Database) -> None:
 
 
 async def test_concurrent_transitions_are_serialised_and_none_is_lost(database: Database) -> None:
-    from bot.actions import Change, Refusal
+    from bot.rules.verbs import Change, Refusal
 
     store = TicketStore(database)
     ticket = await store.create(new_ticket(), at=NOW)
@@ -149,8 +149,8 @@ async def test_concurrent_transitions_are_serialised_and_none_is_lost(database: 
 async def test_what_a_change_causes_commits_with_it_or_not_at_all(database: Database) -> None:
     """A customer update and its queued message are one transaction: if queueing fails, the update is not kept
     either (the engineer is told it failed), so an update is never stored with its sending lost."""
-    from bot.actions import Change
     from bot.reminders.store import enqueue_in
+    from bot.rules.verbs import Change
     from bot.store.schema import outbox
 
     store = TicketStore(database)
@@ -182,7 +182,7 @@ async def test_what_a_change_causes_commits_with_it_or_not_at_all(database: Data
 
 
 async def test_a_customers_tickets_and_their_events_come_back_in_bulk_as_stored(database: Database) -> None:
-    from bot.actions import Change
+    from bot.rules.verbs import Change
 
     store = TicketStore(database)
     snapshot = {"id": "maintel-icon", "name": "Maintel", "nested": {"list": [1, 2.5, "x"], "none": None}}

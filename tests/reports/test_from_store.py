@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.services.views import clock_events as card_clock_events
+from bot.services.views import clock_of, policy_of
 from bot.store.tickets import Event, Ticket
-from bot.ticket_views import clock_events as card_clock_events
-from bot.ticket_views import clock_of, policy_of
 from reports import build_report, from_store, month_period
 from reports.facts import clock_events
 from tests.reports.helpers import LIB

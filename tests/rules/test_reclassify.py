@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.actions import Change
 from bot.rules.reclassify import (
     Reading,
     decide,
@@ -20,6 +19,7 @@ from bot.rules.reclassify import (
     upgrade_change,
     upgrade_text,
 )
+from bot.rules.verbs import Change
 from bot.store.tickets import Ticket
 from sla import Policy
 from sla.classify import RuleMatch

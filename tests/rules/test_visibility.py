@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot.actions import ENGINEER, MANAGER, REPORTER
 from bot.config import Customer, Escalation, load_config
+from bot.rules.verbs import ENGINEER, MANAGER, REPORTER
 from bot.rules.visibility import Viewer, Vouched, seen_as, worth_asking
 
 MSP, B_TENANT, A_TENANT = "tenant-msp", "tenant-b", "tenant-a"

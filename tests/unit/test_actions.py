@@ -11,7 +11,19 @@ from typing import Any
 import pytest
 
 from adaptive_cards import verbs as v
-from bot.actions import ENGINEER, MANAGER, MAX_TEXT, REPORTER, SLA_KIND, VERBS, Actor, Change, Refusal, State, decide
+from bot.rules.verbs import (
+    ENGINEER,
+    MANAGER,
+    MAX_TEXT,
+    REPORTER,
+    SLA_KIND,
+    VERBS,
+    Actor,
+    Change,
+    Refusal,
+    State,
+    decide,
+)
 from sla.clock import EVENT_KINDS
 
 ENGINEERS = {"e1": "Eng Alpha", "e2": "Eng Bravo"}

@@ -1,4 +1,4 @@
-"""bot/auth.py: every way an inbound token is accepted or refused, with real RS256 signatures.
+"""bot/edge/auth.py: every way an inbound token is accepted or refused, with real RS256 signatures.
 
 The OpenID metadata and the key set are served on 127.0.0.1; nothing reaches Microsoft.
 """
@@ -18,7 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.auth import BOT_FRAMEWORK_TENANTS, CHANNEL_ISSUER, Authenticator, AuthError, KeySource, emulator_issuers
+from bot.edge.auth import BOT_FRAMEWORK_TENANTS, CHANNEL_ISSUER, Authenticator, AuthError, KeySource, emulator_issuers
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 OWN_TENANT = "99999999-0000-0000-0000-000000000001"

@@ -1,4 +1,4 @@
-"""bot/reminders/plan.py: which timers a ticket needs, and the last check before one is sent."""
+"""bot/rules/timers.py: which timers a ticket needs, and the last check before one is sent."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.reminders.plan import (
+from bot.rules.timers import (
     AT_RISK_75,
     BREACHED,
     P1_OPENED,

@@ -1,4 +1,4 @@
-"""bot/connector.py's outbound tokens: client credentials, managed identity and Graph, against fake endpoints.
+"""bot/edge/connector.py's outbound tokens: client credentials, managed identity and Graph, against fake endpoints.
 
 The token endpoint is an aiohttp app on 127.0.0.1. Graph's msal path talks to a fake Entra authority on 127.0.0.1
 over TLS (msal accepts only https authorities) with a certificate made for the test and trusted through
@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bot.connector import (
+from bot.edge.connector import (
     BOT_FRAMEWORK_SCOPE,
     ClientCredentialsToken,
     ConnectorError,

@@ -21,19 +21,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adaptive_cards.format import local_time
-from bot import outbound
-from bot.actions import REPORTER
 from bot.config import Customer
-from bot.connector import ConnectorError
+from bot.edge.connector import ConnectorError
 from bot.reminders.store import SENT, enqueue_in
 from bot.rules import impact
-from bot.services import Services, card_message
+from bot.rules.verbs import REPORTER
+from bot.services import outbound
+from bot.services.context import Services, card_message
+from bot.services.gate import ActorContext, Seen, TicketGate
+from bot.services.tickets import TicketService
+from bot.services.views import policy_of
 from bot.store.conversations import TURN_ACTIVITY, ConcurrentWriteError
 from bot.store.schema import outbox
 from bot.store.tickets import ACTIVE, Event, InTransaction, Subscriber, Ticket
-from bot.ticket_gate import ActorContext, Seen, TicketGate
-from bot.ticket_service import TicketService
-from bot.ticket_views import policy_of
 from dialogs import intake
 from dialogs.matching import Candidate, covers
 

@@ -17,19 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adaptive_cards import verbs
 from adaptive_cards.cards import welcome_card
 from adaptive_cards.format import local_time
-from bot import report_command, subscribing
-from bot.actions import ENGINEER
-from bot.commands import parse_command
 from bot.config import Customer
-from bot.routing import Incoming, route
-from bot.services import CUSTOMER_KEY, TENANT_KEY, Services, card_message
+from bot.rules.commands import parse_command
+from bot.rules.routing import Incoming, route
+from bot.rules.verbs import ENGINEER
+from bot.services import report_command, subscribing
+from bot.services.context import CUSTOMER_KEY, TENANT_KEY, Services, card_message
+from bot.services.gate import ActorContext, InThread, Seen, TicketGate, ticket_id
+from bot.services.opening import answer_opened, open_ticket
+from bot.services.tickets import Outcome as TicketOutcome
+from bot.services.tickets import TicketService
+from bot.services.views import STATUS_TEXT, soonest_deadline
 from bot.store.conversations import Binding, DatabaseStorage
 from bot.store.tickets import CLOSED, InTransaction
-from bot.ticket_gate import ActorContext, InThread, Seen, TicketGate, ticket_id
-from bot.ticket_service import Outcome as TicketOutcome
-from bot.ticket_service import TicketService
-from bot.ticket_views import STATUS_TEXT, soonest_deadline
-from bot.ticketing import answer_opened, open_ticket
 from dialogs import intake
 
 log = logging.getLogger("faultline.turn")

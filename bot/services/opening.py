@@ -18,18 +18,18 @@ from zoneinfo import ZoneInfo
 from botbuilder.core import TurnContext
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import outbound
-from bot.actions import REPORTER
 from bot.config import Customer
-from bot.connector import ConnectorError
-from bot.reminders import plan as p
+from bot.edge.connector import ConnectorError
 from bot.reminders.store import PENDING, enqueue_in
-from bot.services import CUSTOMER_KEY, Services, card_message
+from bot.rules import timers as p
+from bot.rules.verbs import REPORTER
+from bot.services import outbound
+from bot.services.context import CUSTOMER_KEY, Services, card_message
+from bot.services.tickets import Known, TicketService
+from bot.services.views import clock_events, policy_of
 from bot.store.conversations import TURN_ACTIVITY, ConcurrentWriteError
 from bot.store.schema import timers
 from bot.store.tickets import InTransaction, NewTicket, Ticket
-from bot.ticket_service import Known, TicketService
-from bot.ticket_views import clock_events, policy_of
 from dialogs import intake
 from sla import RequestError
 

@@ -1,6 +1,6 @@
 """Working a ticket: authorise the actor on the server, apply the verb, then show every conversation the result.
 
-What serves a person takes a `Seen` (a ticket that passed the visibility gate, `bot.ticket_gate`), never an id.
+What serves a person takes a `Seen` (a ticket that passed the visibility gate, `bot.services.gate`), never an id.
 """
 
 from __future__ import annotations
@@ -17,16 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adaptive_cards import verbs as v
 from adaptive_cards.cards import Card, ticket_card
 from adaptive_cards.ticket_actions import engineer_actions, reporter_actions, with_view
-from bot import actions, outbound
-from bot.actions import ENGINEER, REPORTER, Actor, Change, Refusal
 from bot.config import Customer
-from bot.reminders.plan import REMINDER_SNOOZED, UPDATE_TARGET, PlannedTimer
 from bot.reminders.store import enqueue_in
 from bot.rules import impact, reclassify
-from bot.services import Services
+from bot.rules import verbs as actions
+from bot.rules.timers import REMINDER_SNOOZED, UPDATE_TARGET, PlannedTimer
+from bot.rules.verbs import ENGINEER, REPORTER, Actor, Change, Refusal
+from bot.services import outbound
+from bot.services.context import Services
+from bot.services.gate import Seen
+from bot.services.views import clock_of, controls_of, policy_of, state_of, ticket_view
 from bot.store.tickets import ACTIVE, CLOSED, Event, Subscriber, Ticket
-from bot.ticket_gate import Seen
-from bot.ticket_views import clock_of, controls_of, policy_of, state_of, ticket_view
 
 log = logging.getLogger("faultline.tickets")
 
@@ -42,7 +43,7 @@ class Outcome:
 
 
 Row = dict[str, Any]
-"""An outbox row (bot.outbound.row)."""
+"""An outbox row (bot.services.outbound.row)."""
 Known = Mapping[str, tuple[str, str | None]]
 """Entra id → (Teams id, display name) of the people the bot has seen."""
 

@@ -22,9 +22,9 @@ from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
 
 from bot.clock import Clock
-from bot.connector import Connector, SendDeferred
+from bot.edge.connector import Connector, SendDeferred
+from bot.edge.outgoing import to_json
 from bot.reminders.store import PENDING, Outbox
-from bot.wire import to_json
 
 INVOKE_RESPONSE_KEY = "faultline.invoke_response"
 DEFERRED_KEY = "faultline.replies_deferred"

@@ -8,8 +8,8 @@ from typing import Any
 
 from adaptive_cards.ticket_actions import TicketControls
 from adaptive_cards.views import TARGET_LABELS, Rationale, ReportView, target_rows
-from bot.actions import SLA_KIND, State
 from bot.config import Customer
+from bot.rules.verbs import SLA_KIND, State
 from bot.store.tickets import Event, Ticket, snapshot_hash
 from dialogs.summary import impact_lines
 from sla import Policy, RequestError, policy_from_mapping

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from adaptive_cards import verbs
-from bot.commands import CUSTOMER_VERBS, Command, parse_command
-from bot.report_request import is_own_report
+from bot.rules.commands import CUSTOMER_VERBS, Command, parse_command
+from bot.rules.report_request import is_own_report
 from dialogs.extract import kind_of
 from dialogs.triggers import intent_of
 

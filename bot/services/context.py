@@ -11,7 +11,7 @@ from botbuilder.schema import Activity
 from adaptive_cards.cards import Card
 from bot.clock import Clock
 from bot.config import Config
-from bot.connector import Connector
+from bot.edge.connector import Connector
 from bot.settings import Settings
 from bot.store.conversations import ConversationStore
 from bot.store.db import Database

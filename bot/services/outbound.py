@@ -20,14 +20,14 @@ from zoneinfo import ZoneInfo
 from botbuilder.core import CardFactory
 from sqlalchemy import select, update
 
-from bot.actions import REPORTER
-from bot.connector import Connector, ConnectorError
+from bot.edge.connector import Connector, ConnectorError
 from bot.reminders.store import PENDING, SENDING, SENT, Message
+from bot.rules.verbs import REPORTER
 from bot.store.db import Database
 from bot.store.schema import outbox, tickets
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.services.context import Services
 
 log = logging.getLogger("faultline.outbound")
 SEND, CREATE_CONVERSATION, UPDATE = "send", "create_conversation", "update"
@@ -155,7 +155,7 @@ def opened_text(reference: str) -> str:
 async def _card_activity(s: Services, message: Message) -> dict[str, Any]:
     """The ticket's card as it is when sent, in the view it was queued for: the reporter's, or the engineers' in
     the support channel (rendered here, not in the turn's transaction)."""
-    from bot.ticket_service import TicketService
+    from bot.services.tickets import TicketService
 
     ticket = await s.tickets.get(message.ticket_id) if message.ticket_id is not None else None
     customer = s.config.customer(ticket.customer_id) if ticket else None

@@ -12,14 +12,14 @@ from datetime import date
 from botbuilder.schema import Activity
 
 from adaptive_cards.report import report_card
-from bot.actions import ENGINEER
 from bot.config import Customer
-from bot.report_links import ReportLinks
-from bot.report_request import MonthError, default_month, parse_report
-from bot.reporting import customer_report as build_customer_report
-from bot.reporting import find_visible, visible_customers
-from bot.services import Services, card_message
-from bot.ticket_gate import ActorContext, TicketGate
+from bot.edge.report_links import ReportLinks
+from bot.rules.report_request import MonthError, default_month, parse_report
+from bot.rules.verbs import ENGINEER
+from bot.services.context import Services, card_message
+from bot.services.gate import ActorContext, TicketGate
+from bot.services.reporting import customer_report as build_customer_report
+from bot.services.reporting import find_visible, visible_customers
 from reports import EXCLUDED_EVENT
 from reports.export import report_summary
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.actions import MERGED
 from bot.config import Customer
-from bot.report_request import Month
-from bot.services import Services
-from bot.ticket_gate import ActorContext, TicketGate
-from bot.ticket_views import policy_of
+from bot.rules.report_request import Month
+from bot.rules.verbs import MERGED
+from bot.services.context import Services
+from bot.services.gate import ActorContext, TicketGate
+from bot.services.views import policy_of
 from reports import SlaReport, build_report, from_store, month_period
 
 

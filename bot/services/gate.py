@@ -16,12 +16,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bot.actions import Actor
 from bot.config import Customer
-from bot.connector import ConnectorError
+from bot.edge.connector import ConnectorError
 from bot.reminders.people import Managers, NoGraph, contacts
+from bot.rules.verbs import Actor
 from bot.rules.visibility import Viewer, Vouched, configured_contacts, seen_as, worth_asking
-from bot.services import Services
+from bot.services.context import Services
 from bot.store.tickets import Ticket
 
 log = logging.getLogger("faultline.visibility")
