@@ -40,6 +40,7 @@ REPORT = "since 9:40 nobody at the Leeds office can make outbound calls, the oth
 # The question's words (lower case, first match wins) → the answer; what the summary says → "confirm".
 SUMMARY_WORDS = "reply “confirm” to open the ticket"
 ANSWERS: list[tuple[tuple[str, ...], str]] = [
+    (("same problem?",), "no"),  # an open ticket of an earlier report is offered: this one is something else
     (("what's wrong", "in your own words"), REPORT),
     (("when did the problem start",), "10 minutes ago"),
     (("which services",), "1"),

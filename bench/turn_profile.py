@@ -3,11 +3,13 @@ engineer's card action, a refresh — as a ratio to botbuilder's echo bot measur
 
 Starts, each in its own process on loopback: the fake Bot Connector, Faultline (local mode, SQLite in a temporary
 folder, or --database) and the echo bot. Each round, N reporters (C at a time) send their first message, then one
-answer; N more send their first message and every answer but the one that brings the summary card (not measured),
-then that one ("summary answer": like for like across intakes, however many questions come before it; a probe report
-learns how many first); the first N then send whatever else their report needs, then "confirm"; an engineer then
-acknowledges each new ticket from its card and refreshes it. Each kind runs right after N messages to the echo bot
-(the answers after the first, up to the summary, right after the previous kind). The CPU the server process
+answer, then whatever else their report needs up to the summary card (not measured as a kind; this learns after
+which answer the summary comes); N more send their first message and every answer but the one that brings the
+summary card (not measured), then that one ("summary answer": like for like across intakes, however many questions
+come before it); the first N then send "confirm"; an engineer then acknowledges each new ticket from its card and
+refreshes it. From the second round on, the new intake first offers the open tickets of earlier rounds ("Same
+problem?", answered "no": intake_bench.ANSWERS). Each kind runs right after N messages to the echo bot. The CPU the
+server process
 used (user + system, every thread; the messages it sent afterwards included) while one kind ran, divided by its
 turns, is that kind's cost; each figure is the median of --rounds rounds. "Per report" is all the CPU of the first
 N reports' intake turns (first message, every answer, confirm) divided by N.
@@ -72,8 +74,6 @@ REPORT_PARTS = ("first", "answer", "rest", "confirm")
 """What one report's intake turns cost together ("rest": the answers after the first, up to the summary)."""
 SUMMARY_GROUP = 2_000
 """The summary answer's reporters are numbered from a server's first conversation plus this."""
-PROBE = 90_000_000
-"""The conversations that learn, before the rounds, after how many answers each server shows the summary."""
 
 
 Pick = Callable[[list[float]], float]
@@ -99,7 +99,7 @@ class Server:
     service_url: str
     old: bool = False
     tickets: int = 0  # tickets opened so far (ids are 1, 2, … in a fresh database)
-    answers_to_summary: int = 0  # answers after the first message up to the summary card (learnt by a probe)
+    answers_to_summary: int = 0  # answers after the first message up to the summary card (learnt each round)
     failures: list[str] = field(default_factory=list)
 
 
@@ -233,14 +233,14 @@ async def one_round(session: aiohttp.ClientSession, servers: dict[str, Server], 
 
     await measure("first", each(lambda p: p.say(session)))
     await measure("answer", each(lambda p: p.say(session)))
+    for name, jobs in each(lambda p: p.until_summary(session)).items():  # learns after which answer the summary comes
+        async with cpu_of(servers[name].pid, reporters, costs.setdefault(name, {}).setdefault("rest", [])):
+            await bounded(jobs, concurrency)
     summing = {name: [Reporter(server, first + n * 10_000 + SUMMARY_GROUP + i) for i in range(reporters)]
                for n, (name, server) in enumerate(servers.items())}
     for jobs in each(lambda p: p.until_last_answer(session), summing).values():
         await bounded(jobs, concurrency)
     await measure("summary", each(lambda p: p.summary_answer(session), summing))
-    for name, jobs in each(lambda p: p.until_summary(session)).items():
-        async with cpu_of(servers[name].pid, reporters, costs.setdefault(name, {}).setdefault("rest", [])):
-            await bounded(jobs, concurrency)
     await measure("confirm", each(lambda p: p.say(session)))
     opened = {name: range(server.tickets + 1, server.tickets + reporters + 1) for name, server in servers.items()}
     for server in servers.values():
@@ -259,8 +259,6 @@ async def measure_servers(servers: dict[str, Server], echo: Server, rounds: int,
     under "ratios" the first server's over the echo bot's, round by round, then picked."""
     costs: dict[str, dict[str, list[float]]] = {}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=2 * concurrency + 10)) as session:
-        for n, server in enumerate(servers.values()):  # one report each, to learn how many answers bring the summary
-            await Reporter(server, PROBE + n).until_summary(session)
         for round_ in range(rounds + 1):  # round 0 warms up (imports, caches, the pool) and is not counted
             await one_round(session, servers, echo, round_ * 100_000, reporters, concurrency, costs if round_ else {})
     echoes = {kind: costs["echo"].pop(f"echo@{kind}") for kind in KINDS}
