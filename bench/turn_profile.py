@@ -138,7 +138,7 @@ class Reporter:
 
     def __init__(self, server: Server, conversation: int) -> None:
         self.server, self.conversation, self.sent = server, conversation, 0
-        self.summarised = False
+        self.summarised = self.seen_summary = False
         self.next: str | None = OLD_SCRIPT[0] if server.old else REPORT
 
     async def say(self, session: aiohttp.ClientSession) -> None:
@@ -147,15 +147,17 @@ class Reporter:
         await post(session, self.server, activity(self.conversation, self.sent, text, self.server.service_url))
         self.sent += 1
         said = await replies(session, self.server, self.conversation)
-        if self.server.old:
-            self.next = OLD_SCRIPT[self.sent] if self.sent < len(OLD_SCRIPT) else None
+        shown = text != "confirm" and answer(said) == "confirm"  # the summary, or the reminder to confirm it
+        self.summarised = shown and not self.seen_summary  # this message brought the summary card
+        self.seen_summary = self.seen_summary or shown
+        if self.summarised:
+            self.server.answers_to_summary = self.sent - 1
+        if self.server.old:  # the fixed answers, up to the summary (the old intake takes the first as description)
+            self.next = "confirm" if shown else OLD_SCRIPT[self.sent] if self.sent < len(OLD_SCRIPT) else None
         else:
             self.next = None if text == "confirm" else answer(said)
         if self.next is None and text != "confirm":
             self.server.failures.append(f"no answer after {text!r}")
-        self.summarised = text != "confirm" and answer(said) == "confirm"  # the summary card came
-        if self.summarised:
-            self.server.answers_to_summary = self.sent - 1
 
     async def until_last_answer(self, session: aiohttp.ClientSession) -> None:
         """The first message and every answer but the one that brings the summary."""
