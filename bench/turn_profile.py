@@ -1,12 +1,18 @@
-"""Server CPU per kind of turn — first message, an intake answer, confirm, an engineer's card action, a refresh —
-as a ratio to botbuilder's echo bot measured in the same run.
+"""Server CPU per kind of turn — first message, an intake answer, the answer that brings the summary, confirm, an
+engineer's card action, a refresh — as a ratio to botbuilder's echo bot measured in the same run, and per report.
 
 Starts, each in its own process on loopback: the fake Bot Connector, Faultline (local mode, SQLite in a temporary
 folder, or --database) and the echo bot. Each round, N reporters (C at a time) send their first message, then one
-answer, then whatever else their report needs (not measured), then "confirm"; an engineer then acknowledges each
-new ticket from its card and refreshes it. Each kind runs right after N messages to the echo bot. The CPU the server
-process used (user + system, every thread; the messages it sent afterwards included) while one kind ran, divided by
-its turns, is that kind's cost; each figure is the median of --rounds rounds.
+answer, then whatever else their report needs up to the summary card (not measured as a kind; this learns after
+which answer the summary comes); N more send their first message and every answer but the one that brings the
+summary card (not measured), then that one ("summary answer": like for like across intakes, however many questions
+come before it); the first N then send "confirm"; an engineer then acknowledges each new ticket from its card and
+refreshes it. From the second round on, the new intake first offers the open tickets of earlier rounds ("Same
+problem?", answered "no": intake_bench.ANSWERS). Each kind runs right after N messages to the echo bot. The CPU the
+server process
+used (user + system, every thread; the messages it sent afterwards included) while one kind ran, divided by its
+turns, is that kind's cost; each figure is the median of --rounds rounds. "Per report" is all the CPU of the first
+N reports' intake turns (first message, every answer, confirm) divided by N.
 
 --tree [NAME=]PATH (repeatable) also runs Faultline from another checkout (for example `git archive 1dd7e2d | tar -x
 -C /tmp/old`), kind by kind in turn with this one, and prints new / NAME: a tree without dialogs/extract.py gets the
@@ -59,10 +65,15 @@ ENGINEER = "00000000-0000-0000-0000-00000000e001"  # an engineer of every demo c
 SETTLE = 0.25
 ECHOES = 5_000
 """The echo bot's conversations are numbered from a round's first plus this (the connector keeps replies by it)."""
-KINDS = ("first", "answer", "confirm", "acknowledge", "refresh")
-LABELS = {"echo": "echo bot message (baseline)", "first": "first message", "answer": "intake answer",
-          "confirm": "confirm (opens the ticket)", "acknowledge": "engineer acknowledges (card)",
-          "refresh": "card refresh (invoke)"}
+KINDS = ("first", "answer", "summary", "confirm", "acknowledge", "refresh")
+LABELS = {"echo": "echo bot message (baseline)", "first": "first message", "answer": "intake answer (the first)",
+          "summary": "summary answer (brings the card)", "confirm": "confirm (opens the ticket)",
+          "acknowledge": "engineer acknowledges (card)", "refresh": "card refresh (invoke)",
+          "report": "per report (every intake turn)"}
+REPORT_PARTS = ("first", "answer", "rest", "confirm")
+"""What one report's intake turns cost together ("rest": the answers after the first, up to the summary)."""
+SUMMARY_GROUP = 2_000
+"""The summary answer's reporters are numbered from a server's first conversation plus this."""
 
 
 Pick = Callable[[list[float]], float]
@@ -88,6 +99,7 @@ class Server:
     service_url: str
     old: bool = False
     tickets: int = 0  # tickets opened so far (ids are 1, 2, … in a fresh database)
+    answers_to_summary: int = 0  # answers after the first message up to the summary card (learnt each round)
     failures: list[str] = field(default_factory=list)
 
 
@@ -126,6 +138,7 @@ class Reporter:
 
     def __init__(self, server: Server, conversation: int) -> None:
         self.server, self.conversation, self.sent = server, conversation, 0
+        self.summarised = self.seen_summary = False
         self.next: str | None = OLD_SCRIPT[0] if server.old else REPORT
 
     async def say(self, session: aiohttp.ClientSession) -> None:
@@ -134,12 +147,28 @@ class Reporter:
         await post(session, self.server, activity(self.conversation, self.sent, text, self.server.service_url))
         self.sent += 1
         said = await replies(session, self.server, self.conversation)
-        if self.server.old:
-            self.next = OLD_SCRIPT[self.sent] if self.sent < len(OLD_SCRIPT) else None
+        shown = text != "confirm" and answer(said) == "confirm"  # the summary, or the reminder to confirm it
+        self.summarised = shown and not self.seen_summary  # this message brought the summary card
+        self.seen_summary = self.seen_summary or shown
+        if self.summarised:
+            self.server.answers_to_summary = self.sent - 1
+        if self.server.old:  # the fixed answers, up to the summary (the old intake takes the first as description)
+            self.next = "confirm" if shown else OLD_SCRIPT[self.sent] if self.sent < len(OLD_SCRIPT) else None
         else:
             self.next = None if text == "confirm" else answer(said)
         if self.next is None and text != "confirm":
             self.server.failures.append(f"no answer after {text!r}")
+
+    async def until_last_answer(self, session: aiohttp.ClientSession) -> None:
+        """The first message and every answer but the one that brings the summary."""
+        while self.sent < self.server.answers_to_summary:
+            await self.say(session)
+
+    async def summary_answer(self, session: aiohttp.ClientSession) -> None:
+        """The answer that brings the summary card (it must)."""
+        await self.say(session)
+        if not self.summarised:
+            self.server.failures.append(f"no summary after answer {self.sent - 1}")
 
     async def until_summary(self, session: aiohttp.ClientSession) -> None:
         while self.next not in (None, "confirm") and self.sent < 20:
@@ -199,14 +228,21 @@ async def one_round(session: aiohttp.ClientSession, servers: dict[str, Server], 
             async with cpu_of(server.pid, len(jobs[name]), costs.setdefault(name, {}).setdefault(kind, [])):
                 await bounded(jobs[name], concurrency)
 
-    def each(step: Callable[[Reporter], Awaitable[None]]) -> dict[str, list[Callable[[], Awaitable[None]]]]:
+    def each(step: Callable[[Reporter], Awaitable[None]], group: dict[str, list[Reporter]] | None = None,
+             ) -> dict[str, list[Callable[[], Awaitable[None]]]]:
         return {name: [lambda p=p: step(p) for p in reporting]  # type: ignore[misc]
-                for name, reporting in people.items()}
+                for name, reporting in (group or people).items()}
 
     await measure("first", each(lambda p: p.say(session)))
     await measure("answer", each(lambda p: p.say(session)))
-    for jobs in each(lambda p: p.until_summary(session)).values():
+    for name, jobs in each(lambda p: p.until_summary(session)).items():  # learns after which answer the summary comes
+        async with cpu_of(servers[name].pid, reporters, costs.setdefault(name, {}).setdefault("rest", [])):
+            await bounded(jobs, concurrency)
+    summing = {name: [Reporter(server, first + n * 10_000 + SUMMARY_GROUP + i) for i in range(reporters)]
+               for n, (name, server) in enumerate(servers.items())}
+    for jobs in each(lambda p: p.until_last_answer(session), summing).values():
         await bounded(jobs, concurrency)
+    await measure("summary", each(lambda p: p.summary_answer(session), summing))
     await measure("confirm", each(lambda p: p.say(session)))
     opened = {name: range(server.tickets + 1, server.tickets + reporters + 1) for name, server in servers.items()}
     for server in servers.values():
@@ -229,7 +265,11 @@ async def measure_servers(servers: dict[str, Server], echo: Server, rounds: int,
             await one_round(session, servers, echo, round_ * 100_000, reporters, concurrency, costs if round_ else {})
     echoes = {kind: costs["echo"].pop(f"echo@{kind}") for kind in KINDS}
     costs["echo"] = {"echo": [cost for samples in echoes.values() for cost in samples]}
+    for name in servers:
+        costs[name]["report"] = [sum(parts) for parts in zip(*(costs[name][p] for p in REPORT_PARTS), strict=True)]
     figures = {name: {kind: pick(values) for kind, values in by_kind.items()} for name, by_kind in costs.items()}
+    for name, server in servers.items():
+        figures[name]["answers_to_summary"] = server.answers_to_summary
     measured = costs[next(iter(servers))]
     figures["ratios"] = {kind: pick([cost / echo for cost, echo in zip(measured[kind], echoes[kind], strict=True)])
                          for kind in KINDS}
@@ -277,14 +317,14 @@ async def run(trees: dict[str, Path], *, rounds: int, reporters: int, concurrenc
 
 def show(figures: dict[str, dict[str, float]], names: list[str]) -> None:
     echo = figures["echo"]["echo"]
-    print(f"  {LABELS['echo']:<32} {echo:6.2f} ms")
+    print(f"  {LABELS['echo']:<33} {echo:6.2f} ms")
     header = "".join(f"{name + ' ms':>11}{name + '/echo':>11}" for name in names)
     versus = "".join(f"{'new/' + name:>11}" for name in names[1:])
-    print(f"  {'kind of turn':<32}{header}{versus}")
-    for kind in KINDS:
+    print(f"  {'kind of turn':<33}{header}{versus}")
+    for kind in (*KINDS, "report"):
         cells = "".join(f"{figures[n][kind]:11.2f}{figures[n][kind] / echo:10.2f}x" for n in names)
         ratios = "".join(f"{figures['new'][kind] / figures[n][kind]:10.2f}x" for n in names[1:])
-        print(f"  {LABELS[kind]:<32}{cells}{ratios}")
+        print(f"  {LABELS[kind]:<33}{cells}{ratios}")
 
 
 async def main() -> None:
@@ -318,7 +358,7 @@ async def main() -> None:
     print(f"Server CPU per turn (median of {args.rounds} rounds of {args.reporters} turns per kind, "
           f"{args.concurrency} at a time; {args.database or 'SQLite'})")
     for name, tree in trees.items():
-        print(f"  {name}: {tree}")
+        print(f"  {name}: {tree} (the summary after answer {figures[name]['answers_to_summary']:g})")
     show(figures, list(trees))
     if args.profile:
         print(f"pyinstrument report of the new server: {args.profile}")

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from adaptive_cards import verbs
 from adaptive_cards.cards import Card
+from dialogs.classifying import classify_remembered
 from dialogs.matching import DEFAULT_WINDOW, Candidate
-from sla import Classification, Policy, classify
+from sla import Classification, Policy
 from sla.classify import Facts
 
 
@@ -26,7 +27,7 @@ class IntakeContext:
     now: datetime
     channel: str = "chat"
     vocabulary: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    classifier: Callable[[Policy, Facts], Classification] = classify
+    classifier: Callable[[Policy, Facts], Classification] = classify_remembered
     candidates: Sequence[Candidate] = ()
     """The customer's open tickets this report may repeat (found through the visibility gate)."""
     match_window: timedelta = DEFAULT_WINDOW
