@@ -119,7 +119,7 @@ def _prompt(step_name: str, ctx: IntakeContext) -> str:
 # -- "same problem?" ---------------------------------------------------------------------------------------
 def looks_for_match(state: Mapping[str, Any] | None, kind: str = "fault") -> bool:
     """Whether this turn may offer an open ticket (so the caller finds the candidates): a fault report that has
-    not been offered one yet."""
+    not yet been offered one, nor found none to offer once its services were known."""
     return (state.get("kind") if state else kind) == "fault" and not (state or {}).get("offer")
 
 
@@ -130,7 +130,8 @@ def _offer(state: dict[str, Any], ctx: IntakeContext, replies: list[Reply]) -> O
         return None
     found = matching.best_match(ctx.candidates, services, state["answers"].get("site_name"), ctx.now,
                                 ctx.match_window)
-    if found is None:
+    if found is None:  # looked once, when the services became known: later turns need not look again
+        state["offer"] = {"none": True}
         return None
     state.update(step="same_problem", offer={"ticket": found.ticket_id, "reference": found.reference})
     asked = _joined(replies, matching.offer_text(found, ctx.services, ctx.tz))

@@ -441,3 +441,18 @@ def test_a_report_half_finished_before_this_version_carries_on() -> None:
     outcome = step(old, Turn("1, 2"), ctx())
     assert outcome.state is not None and outcome.state["answers"]["services"] == ["inbound_calls", "outbound_calls"]
     assert outcome.state["step"] == "description"  # then what happens, and only what is still missing
+
+
+def test_open_tickets_are_looked_up_until_the_services_are_known_and_then_no_more() -> None:
+    from dialogs.intake import looks_for_match
+
+    outcome = start("fault", ctx())
+    assert looks_for_match(outcome.state)  # nothing said yet: the next turn still looks
+    outcome = step(dict(outcome.state or {}), Turn("it's broken"), ctx())
+    assert outcome.state is not None and not outcome.state["answers"].get("services")
+    assert looks_for_match(outcome.state)
+    outcome = step(dict(outcome.state), Turn("10 minutes ago"), ctx())
+    assert outcome.state is not None and looks_for_match(outcome.state)
+    outcome = step(dict(outcome.state), Turn("outbound calls"), ctx())
+    assert outcome.state is not None and outcome.state["answers"].get("services") == ["outbound_calls"]
+    assert not looks_for_match(outcome.state)  # none matched when the services became known: no lookup per turn
