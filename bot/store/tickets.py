@@ -98,6 +98,8 @@ class Subscriber:
 ACTIVE, SPLIT = "active", "split"
 CLOSED = ("resolved", "merged")
 """Statuses of a ticket that is no longer open: resolved, or merged into another."""
+OFFERED_AT_MOST = 20
+"""A new report is matched against (and "is there a known issue?" lists) the customer's 20 newest open tickets."""
 T = TypeVar("T")
 InTransaction = Callable[[AsyncConnection], Awaitable[None]]
 
@@ -368,12 +370,14 @@ class TicketStore:
                     found[ticket_id].append(Event(ticket_id, seq, kind, at, actor_id, actor_name, before, after, data))
         return found
 
-    async def open_for_customer(self, customer_id: str, since: datetime) -> list[Ticket]:
-        """The customer's open tickets reported since ``since`` (what a new report may repeat)."""
+    async def open_for_customer(self, customer_id: str, since: datetime, limit: int = OFFERED_AT_MOST
+                                ) -> list[Ticket]:
+        """The customer's newest open tickets reported since ``since`` (what a new report may repeat), oldest
+        first: at most ``limit``, so a report's first turn costs the same however many are open."""
         query = select(tickets).where(tickets.c.customer_id == customer_id, tickets.c.status.not_in(CLOSED),
-                                      tickets.c.reported_at >= since).order_by(tickets.c.id)
+                                      tickets.c.reported_at >= since).order_by(tickets.c.id.desc()).limit(limit)
         async with self.db.read() as conn:
-            return await _tickets(conn, await conn.execute(query))
+            return (await _tickets(conn, await conn.execute(query)))[::-1]
 
     # -- subscribers -------------------------------------------------------------------------------------
     async def subscribers(self, ticket_id: int, conn: AsyncConnection | None = None) -> list[Subscriber]:

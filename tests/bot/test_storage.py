@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from bot.store.conversations import Binding, ConcurrentWriteError, ConversationStore, DatabaseStorage
 from bot.store.db import Database, head_revision
 from bot.store.schema import metadata
-from bot.store.tickets import NewTicket, TicketStore
+from bot.store.tickets import OFFERED_AT_MOST, NewTicket, TicketStore
 
 NOW = datetime(2025, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -199,3 +199,12 @@ async def test_a_customers_tickets_and_their_events_come_back_in_bulk_as_stored(
     bulk = await store.events_of([first.id, second.id])
     assert bulk == {first.id: await store.events(first.id), second.id: await store.events(second.id)}
     assert [e.kind for e in bulk[first.id]] == ["opened", "resolved"]
+
+
+async def test_a_new_report_is_matched_against_the_customers_newest_open_tickets_only(database: Database) -> None:
+    store = TicketStore(database)
+    for n in range(OFFERED_AT_MOST + 3):
+        await store.create(new_ticket(reported_at=NOW + timedelta(minutes=n)), at=NOW + timedelta(minutes=n))
+    await store.create(new_ticket("other", "OTHER", reported_at=NOW), at=NOW)
+    found = await store.open_for_customer("acme", NOW - timedelta(hours=1))
+    assert [t.reference for t in found] == [f"ACME-{n:06d}" for n in range(4, OFFERED_AT_MOST + 4)]  # oldest first
