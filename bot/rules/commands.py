@@ -1,5 +1,6 @@
 """Text commands for people who type: `ack`, `update <text>`, `hold <reason>`, `resume`, `restore <text>`,
-`resolve <summary>`, `reopen`, `merge <duplicate> into <main>`, `split <duplicate>`, `status`, `tickets`, and for
+`resolve <summary>`, `reopen`, `merge <duplicate> into <main>`, `split <duplicate>`,
+`split <ticket> <number or name of a reporter who joined it>`, `status`, `tickets`, and for
 reporters `info <text>` —
 optionally naming a ticket (`update ACME-000123 …`)."""
 
@@ -32,7 +33,7 @@ INPUTS: Mapping[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
     "reopen": (v.REOPEN, lambda rest: {"reason": rest}),
     "info": (v.ADD_INFO, lambda rest: {"text": rest}),
     "merge": (v.MERGE, lambda rest: {"into": re.sub(r"^into\s+", "", rest, flags=re.I).strip().upper()}),
-    "split": (v.SPLIT, lambda rest: {}),
+    "split": (v.SPLIT, lambda rest: {"subscriber": rest}),
 }
 QUERIES = ("status", "tickets")
 CUSTOMER_VERBS = (None, v.ADD_INFO)

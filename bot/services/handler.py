@@ -234,6 +234,10 @@ class FaultlineBot:
         if command.verb is None:  # status
             await context.send_activity(card_message(await self.tickets.card(seen, tz)))
             return
+        named = str(command.inputs.get("subscriber") or "") if command.verb == verbs.SPLIT else ""
+        if named or (command.verb == verbs.SPLIT and seen.actor.role == ENGINEER and seen.ticket.status != "merged"):
+            await context.send_activity(await subscribing.split_out(self.s, seen, named, context, tz))
+            return
         outcome = await self._act(context, seen, command.verb, command.inputs, None, None, tz)
         await context.send_activity(card_message(outcome.card, outcome.message))
 

@@ -10,6 +10,7 @@ ticket (and answers with it). Messages are sent after the commit; the confirm tu
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +32,8 @@ from bot.store.conversations import TURN_ACTIVITY, ConcurrentWriteError
 from bot.store.schema import timers
 from bot.store.tickets import InTransaction, NewTicket, Ticket
 from dialogs import intake
-from sla import RequestError
+from sla import RequestError, classify
+from sla.classify import facts_from_mapping
 
 log = logging.getLogger("faultline.tickets")
 RACED = ("Your report changed at the same moment (another message or click), so nothing was opened yet. Please "
@@ -75,7 +77,7 @@ async def open_ticket(s: Services, context: TurnContext, submission: intake.Subm
     target = await _channel_target(s, context, customer)
 
     async def also(conn: AsyncConnection, ticket: Ticket) -> None:
-        await _caused(s, conn, context, customer, ticket, report_key, ctx, target)
+        await _caused(s, conn, context, customer, ticket, report_key, ctx.now, ctx.tz, target)
 
     try:
         ticket, opened = await s.tickets.open(new, at=ctx.now, key=report_key, prepare=clear_state, also=also)
@@ -113,25 +115,72 @@ def _new_ticket(context: TurnContext, customer: Customer, submission: intake.Sub
     )
 
 
+def reported(customer: Customer, kind: str, answers: Mapping[str, Any], who: tuple[str, str, str],
+             at: datetime, channel: str = "chat") -> NewTicket:
+    """A ticket from a report's answers, classified under the customer's contract as intake does; ``who``: the
+    reporter's id, name and chat."""
+    submission = intake.Submission(kind, dict(answers), classify(customer.policy, facts_from_mapping(
+        intake.facts_of(kind, answers))))
+    started = answers.get("started_at")
+    return NewTicket(
+        customer_id=customer.id, reference_prefix=customer.reference_prefix,
+        category=submission.classification.category, priority=submission.classification.priority,
+        channel=channel, policy_id=customer.policy.id, policy_snapshot=dict(customer.policy.raw),
+        reported_at=at, started_at=datetime.fromisoformat(started) if started else None,
+        report={"kind": kind, **answers}, classification=classification_record(submission),
+        reporter_id=who[0], reporter_name=who[1], reporter_conversation_id=who[2])
+
+
 async def _caused(s: Services, conn: AsyncConnection, context: TurnContext, customer: Customer, ticket: Ticket,
-                  report_key: str, ctx: intake.IntakeContext, target: ChannelTarget | None) -> None:
+                  report_key: str, now: datetime, tz: ZoneInfo, target: ChannelTarget | None,
+                  told: Reporter | None = None) -> None:
     """Everything the new ticket causes, in its own transaction: messages queued (their cards are drawn when
-    sent), timers planned, the activity done. Nothing slow happens here."""
+    sent), timers planned, the activity done. Nothing slow happens here. ``told``: the reporter is elsewhere
+    (not this turn's sender), so their card goes by the outbox with its own words instead of as the reply."""
     card = outbound.row(card_key(report_key), ticket_id=ticket.id, purpose="ticket_card",
-                        recipient=f"conversation:{ticket.reporter_conversation_id}", tenant_id=None, now=ctx.now,
-                        service_url=context.activity.service_url, render=outbound.REPORTER_VIEW, tz=ctx.tz.key,
-                        record={"reporter_activity_id": True})
-    rows = [outbound.held_for_reply(card, ctx.now)]
+                        recipient=f"conversation:{ticket.reporter_conversation_id}",
+                        tenant_id=told.tenant_id if told else None, now=now,
+                        service_url=told.service_url if told else context.activity.service_url,
+                        render=outbound.REPORTER_VIEW, tz=tz.key, record={"reporter_activity_id": True},
+                        text=told.text(ticket) if told else None)
+    rows = [card if told else outbound.held_for_reply(card, now)]
     if target is None:
-        await s.tickets.note(ticket.id, kind="channel_post_failed", at=ctx.now, conn=conn,
+        await s.tickets.note(ticket.id, kind="channel_post_failed", at=now, conn=conn,
                              data={"reason": "no support channel is configured or bound"})
     else:
-        rows.append(_channel_row(context, customer, ticket, report_key, target, ctx.now))
+        rows.append(_channel_row(context, customer, ticket, report_key, target, now))
     await enqueue_in(s.db, conn, rows)
-    await _plan_timers(s, conn, ticket, ctx.now)
-    if context.activity.id:
-        await s.conversations.finish_activity(context.activity.id, ctx.now, conn=conn,
+    await _plan_timers(s, conn, ticket, s.clock.now() if told else now)
+    if context.activity.id and told is None:
+        await s.conversations.finish_activity(context.activity.id, now, conn=conn,
                                               outcome={"ticket": ticket.id, "intake": report_key})
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Where to tell a reporter who is not the sender of this turn about their new ticket (a split)."""
+
+    service_url: str | None
+    tenant_id: str | None
+    text: Callable[[Ticket], str]
+
+
+async def open_for(s: Services, context: TurnContext, customer: Customer, new: NewTicket, key: str, tz: ZoneInfo,
+                   told: Reporter, also: Callable[[AsyncConnection, Ticket], Awaitable[None]]) -> tuple[Ticket, bool]:
+    """Open a ticket for someone other than this turn's sender (a subscriber split out), exactly once per ``key``:
+    its clocks start at ``new.reported_at``; the channel post and the reporter's card go by the outbox; ``also``
+    writes what else it causes in the same transaction."""
+    target = await _channel_target(s, context, customer)
+
+    async def caused(conn: AsyncConnection, ticket: Ticket) -> None:
+        await _caused(s, conn, context, customer, ticket, key, new.reported_at, tz, target, told)
+        await also(conn, ticket)
+
+    ticket, opened = await s.tickets.open(new, at=new.reported_at, key=key, also=caused)
+    if opened:
+        log.info("ticket opened", extra={"reference": ticket.reference, "priority": ticket.priority})
+        outbound.kick(s.scheduler, [card_key(key), channel_key(key)])
+    return ticket, opened
 
 
 def _channel_row(context: TurnContext, customer: Customer, ticket: Ticket, report_key: str, target: ChannelTarget,

@@ -165,7 +165,7 @@ async def _card_activity(s: Services, message: Message) -> dict[str, Any]:
     tz = ZoneInfo(str(message.payload.get("tz"))) if reporter and message.payload.get("tz") else customer.timezone
     card = await TicketService(s).card_for(customer, ticket, await s.tickets.events(ticket.id),
                                            REPORTER if reporter else None, tz)
-    text = opened_text(ticket.reference) if reporter else \
+    text = str(message.payload.get("text") or "") or opened_text(ticket.reference) if reporter else \
         f"New ticket {ticket.reference} from {ticket.reporter_name} ({customer.name})"
     return {"type": "message", "text": text, "attachments": [CardFactory.adaptive_card(card).serialize()]}
 

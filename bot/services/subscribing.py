@@ -10,7 +10,7 @@ ticket is created; a double click, a re-delivery or a retried answer finds the s
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,8 +25,8 @@ from bot.config import Customer
 from bot.edge.connector import ConnectorError
 from bot.reminders.store import SENT, enqueue_in
 from bot.rules import impact
-from bot.rules.verbs import REPORTER
-from bot.services import outbound
+from bot.rules.verbs import ENGINEER, REPORTER
+from bot.services import opening, outbound
 from bot.services.context import Services, card_message
 from bot.services.gate import ActorContext, Seen, TicketGate
 from bot.services.tickets import TicketService
@@ -42,6 +42,7 @@ MILESTONES = (1, 5, 10, 25, 50, 100, 250, 500, 1000)
 """Joins the engineers' thread hears about (the 1st, 5th, 10th …), so a burst never floods it."""
 JOINED = "subscriber_joined"
 SUGGESTED = "reclassify_suggested"
+SPLIT_OUT = "split_out"
 RACED = ("Your report changed at the same moment (another message or click), so nothing was joined yet. Please "
          "answer again.")
 
@@ -87,8 +88,15 @@ def joined_text(reference: str) -> str:
 
 
 def contributions(events: Sequence[Event]) -> list[dict[str, Any]]:
-    """Every follower's contribution to the ticket's impact, from its audit log."""
-    return [dict((e.data or {}).get("impact") or {}) for e in events if e.kind in (JOINED, "merged_in")]
+    """Every follower's contribution to the ticket's impact, from its audit log; one split out no longer counts."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for e in events:
+        data = e.data or {}
+        if e.kind in (JOINED, "merged_in"):
+            found.append((str(data.get("subscriber") or ""), dict(data.get("impact") or {})))
+        elif e.kind == SPLIT_OUT:
+            found = [(who, facts) for who, facts in found if who != data.get("subscriber")]
+    return [facts for _, facts in found]
 
 
 async def join(s: Services, seen: Seen, who: ActorContext, context: TurnContext, found: intake.Join, tz: ZoneInfo,
@@ -109,7 +117,7 @@ async def join(s: Services, seen: Seen, who: ActorContext, context: TurnContext,
         if not await s.tickets.subscribe(conn, follower):
             return
         added.append(True)
-        queued.extend(await _joined_in(s, conn, seen, follower, impact.contribution(found.answers), card, now))
+        queued.extend(await _joined_in(s, conn, seen, follower, found.answers, card, now))
         if activity.id:
             await s.conversations.finish_activity(activity.id, now, conn=conn, outcome={
                 "ticket": ticket.id, "intake": report_key, "joined": True})
@@ -131,13 +139,15 @@ async def join(s: Services, seen: Seen, who: ActorContext, context: TurnContext,
 
 
 async def _joined_in(s: Services, conn: AsyncConnection, seen: Seen, follower: Subscriber,
-                     contributed: dict[str, Any], card: dict[str, Any], now: datetime) -> list[str]:
-    """The audited contribution and what it causes, inside the join's transaction; the keys to send now."""
-    ticket = seen.ticket
+                     answers: Mapping[str, Any], card: dict[str, Any], now: datetime) -> list[str]:
+    """The audited contribution (and the report's answers, should the follower be split out) and what it causes,
+    inside the join's transaction; the keys to send now."""
+    ticket, contributed = seen.ticket, impact.contribution(answers)
     await s.tickets.note(ticket.id, kind=JOINED, at=now, conn=conn, actor_id=follower.subscriber_id,
                          actor_name=follower.subscriber_name,
-                         data={"subscriber": follower.subscriber_id, "impact": contributed, "via": "same problem"})
-    events = await s.tickets.events(ticket.id, conn=conn, kinds=(JOINED, "merged_in", SUGGESTED))
+                         data={"subscriber": follower.subscriber_id, "impact": contributed, "via": "same problem",
+                               "answers": dict(answers)})
+    events = await s.tickets.events(ticket.id, conn=conn, kinds=(JOINED, "merged_in", SPLIT_OUT, SUGGESTED))
     reporters = 1 + await s.tickets.subscriber_count(conn, ticket.id)
     rows: list[dict[str, Any] | None] = [outbound.held_for_reply(outbound.row(
         card_key(follower.join_key), ticket_id=ticket.id, purpose="subscriber_card",
@@ -160,7 +170,7 @@ async def reconsider(s: Services, main: Seen) -> None:
     ticket, now = main.ticket, s.clock.now()
     async with s.db.write() as conn:
         await s.tickets.lock(conn, ticket.id)
-        events = await s.tickets.events(ticket.id, conn=conn, kinds=(JOINED, "merged_in", SUGGESTED))
+        events = await s.tickets.events(ticket.id, conn=conn, kinds=(JOINED, "merged_in", SPLIT_OUT, SUGGESTED))
         reporters = 1 + await s.tickets.subscriber_count(conn, ticket.id)
         row = await _suggestion(s, conn, main, events, reporters, now)
         await enqueue_in(s.db, conn, [row] if row else [])
@@ -220,3 +230,75 @@ async def answer_joined(s: Services, context: TurnContext, seen: Seen, report_ke
     async with s.db.write() as conn:
         await conn.execute(update(outbox).where(outbox.c.key == key).values(status=SENT, sent_at=s.clock.now()))
     await s.tickets.record_subscriber_card(report_key, sent.id if sent else None)
+
+
+# -- splitting a wrongly joined reporter out -------------------------------------------------------------------
+class _Left(Exception):
+    """The follower stopped following meanwhile: nothing is opened."""
+
+
+def chosen_follower(followers: Sequence[Subscriber], named: str) -> Subscriber | None:
+    """The follower an engineer named: by their number in the list, else by their whole name (when only one has it)."""
+    named = named.strip()
+    if named.isdigit():
+        number = int(named)
+        return followers[number - 1] if 1 <= number <= len(followers) else None
+    alike = [f for f in followers if f.subscriber_name.strip().lower() == named.lower()]
+    return alike[0] if len(alike) == 1 else None
+
+
+def followers_text(reference: str, followers: Sequence[Subscriber]) -> str:
+    """Who joined the ticket, numbered, and how to split one out."""
+    if not followers:
+        return f"Nobody joined {reference} by answering “same problem”, so there is nobody to split out."
+    lines = "\n".join(f"{n}. {f.subscriber_name}" for n, f in enumerate(followers, 1))
+    return (f"Those who joined {reference}:\n\n{lines}\n\nTo give one of them a ticket of their own, type "
+            f"“split {reference} <number>”, for example “split {reference} 1”.")
+
+
+def split_told(main: str, new: str) -> str:
+    return (f"The engineers found that your report is a different problem from {main}, so it now has its own "
+            f"ticket, {new}, timed from when you reported it. You no longer follow {main}; {new}'s updates will "
+            "appear here.")
+
+
+async def split_out(s: Services, seen: Seen, named: str, context: TurnContext, tz: ZoneInfo) -> str:
+    """An engineer splits a reporter who joined the ticket at intake out into a ticket of their own, opened from
+    their report as a new one would be (exactly once per subscription), timed from when they joined; a refusal
+    says why and changes nothing."""
+    ticket = seen.ticket
+    if seen.actor.role != ENGINEER:
+        return "Only the customer's engineers can split a reporter out; nothing was changed."
+    followers = [f for f in await s.tickets.subscribers(ticket.id) if f.source == "joined"]
+    chosen = chosen_follower(followers, named) if named else None
+    if chosen is None:
+        unknown = f"“{named}” is not among those who joined {ticket.reference}; nothing was changed. " if named else \
+            "Only a ticket merged into another can be split out by itself; nothing was changed. "
+        return unknown + followers_text(ticket.reference, followers)
+    joined = [e for e in await s.tickets.events(ticket.id, kinds=(JOINED,))
+              if (e.data or {}).get("subscriber") == chosen.subscriber_id]
+    data = joined[-1].data or {} if joined else {}
+    answers = dict(data.get("answers") or data.get("impact") or {})
+    new = opening.reported(seen.customer, "fault", answers, (chosen.subscriber_id, chosen.subscriber_name,
+                                                             chosen.conversation_id), chosen.joined_at)
+    now, actor = s.clock.now(), seen.actor
+
+    async def also(conn: AsyncConnection, opened: Ticket) -> None:
+        await s.tickets.lock(conn, ticket.id)
+        if not await s.tickets.unsubscribe(conn, ticket.id, chosen.subscriber_id, now):
+            raise _Left
+        await s.tickets.note(ticket.id, kind=SPLIT_OUT, at=now, conn=conn, actor_id=actor.id, actor_name=actor.name,
+                             data={"subscriber": chosen.subscriber_id, "ticket": opened.reference, "via": "joined"})
+
+    told = opening.Reporter(chosen.service_url, chosen.tenant_id, lambda t: split_told(ticket.reference, t.reference))
+    try:
+        mine, opened = await opening.open_for(s, context, seen.customer, new, f"split:{chosen.join_key}", tz,
+                                              told, also)
+    except _Left:
+        return f"{chosen.subscriber_name} no longer follows {ticket.reference}; nothing was changed."
+    if not opened:
+        return f"{chosen.subscriber_name} was already split out of {ticket.reference} into {mine.reference}."
+    log.info("ticket %s: a follower split out into %s by %s", ticket.reference, mine.reference, actor.id)
+    return (f"Split {chosen.subscriber_name} out of {ticket.reference}: their report is now {mine.reference} "
+            f"({mine.priority or 'no priority'}), timed from when they reported it; they have been told, and "
+            "the support channel has the new ticket.")
