@@ -15,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REFERENCE = re.compile(r"\b[A-Z]+-\d{6}\b")
+SAME_PROBLEM = re.compile(r"same problem\?|\bIs it [A-Z]+-\d{6}\?", re.IGNORECASE)
 WAIT_MS = 30_000  # two loaded cores: a turn usually answers in well under a second, but not always
 DESCRIPTION = "Callers hear a busy tone on the main number"
 CHECK = "Check priority and deadlines"  # the form's submit button
@@ -126,9 +127,14 @@ class Teams:
     def answer_until_ticket(self, first: str, max_turns: int = 15) -> str:
         """Report by typing ``first``, answer each question by its topic, confirm; return the ticket reference."""
         reply = self.say(first)
+        offered: set[str] = set()
         for _ in range(max_turns):
-            if found := REFERENCE.search(reply):
-                return found.group(0)
+            if SAME_PROBLEM.search(reply):  # an earlier scenario's ticket is offered: this report is its own
+                offered.update(REFERENCE.findall(reply))
+                reply = self.say("no, something else")
+                continue
+            if found := [r for r in REFERENCE.findall(reply) if r not in offered]:
+                return found[0]
             answer = next((a for pattern, a in TYPED_ANSWERS if pattern.search(reply)), None)
             if answer is None:  # not a question (yet): the bot may still be sending its next message
                 try:
