@@ -111,8 +111,18 @@ async def reporter(session: aiohttp.ClientSession, soak: Soak, n: int) -> None:
                 soak.answered.append(token)
 
 
+def separate_reports_config(folder: Path) -> Path:
+    """The demo customers with "same problem?" offers off: every reporter here reports the same words, and the
+    reporters answer blind (they never read a question), so each report must stay its own ticket."""
+    demo = (ROOT / "bot" / "demo_customers.toml").read_text(encoding="utf-8")
+    path = folder / "customers.toml"
+    path.write_text(demo.replace("\n[[customers]]\n", "\n[[customers]]\nmatch_window_hours = 0\n"), encoding="utf-8")
+    return path
+
+
 def start_bot(port: int, database: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "FAULTLINE_"))},
+           "FAULTLINE_CONFIG": str(separate_reports_config(log.parent)),
            "FAULTLINE_LOCAL": "1", "FAULTLINE_DATABASE_URL": database, "FAULTLINE_SCHEDULER_INTERVAL": "0.5",
            "FAULTLINE_SCHEDULER_LEASE_SECONDS": "5", "FAULTLINE_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "bot", "--port", str(port)], cwd=ROOT, env=env,
@@ -209,7 +219,7 @@ async def main() -> None:
             await asyncio.gather(killer(session, holder, port, args.database, log, args.kills, args.seconds,
                                         random.Random(args.seed)),
                                  *(reporter(session, soak, n) for n in range(args.reporters)))
-            await quiet(db, 90)
+            await quiet(db, 360)  # the support channel takes 60 posts per 30 s (Teams), so a long soak drains slowly
             found = await figures(db, soak, connector)
     finally:
         holder[0].terminate()
