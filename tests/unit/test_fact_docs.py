@@ -6,30 +6,36 @@ import re
 
 from sla.fact_docs import DERIVED_DOCS, FACT_DOCS, facts_help
 
-HELP = facts_help().split("\n")
+
+def shown() -> list[str]:
+    """The help as printed, built inside each test (mutmut maps a test only to the code it calls while running)."""
+    return facts_help().split("\n")
 
 
 def test_the_help_opens_with_how_facts_are_sent_and_closes_with_what_comes_back() -> None:
-    assert HELP[0] == "report facts (JSON on stdin; every fact may be null = not known):"
-    assert HELP[-2:] == [
+    printed = shown()
+    assert printed[0] == "report facts (JSON on stdin; every fact may be null = not known):"
+    assert printed[-2:] == [
         "result: category, priority, rules (exactly the deciding ones, each with its quote and seed line) and",
         "  undecided: the facts not given whose value would change the answer (ask for these)."]
 
 
 def test_each_fact_opens_an_entry_in_order_and_the_derived_ones_come_after_their_own_heading() -> None:
-    openings = [line for line in HELP if re.match(r"  \S", line)]
+    printed = shown()
+    openings = [line for line in printed if re.match(r"  \S", line)]
     names = [line.split(" (", 1)[0].strip() for line in openings if not line.startswith("  undecided:")]
     assert names == [d.name for d in (*FACT_DOCS, *DERIVED_DOCS)]
-    heading = HELP.index("derived (rules read them; do not send):")
-    assert HELP[heading + 1] == f"  scope ({DERIVED_DOCS[0].kind}): HOW WIDELY,"
-    assert HELP[-3] == "  single_user (boolean): derived: users_affected = 1"
-    assert all(not line.startswith("  scope (") for line in HELP[:heading])
+    heading = printed.index("derived (rules read them; do not send):")
+    assert printed[heading + 1] == f"  scope ({DERIVED_DOCS[0].kind}): HOW WIDELY,"
+    assert printed[-3] == "  single_user (boolean): derived: users_affected = 1"
+    assert all(not line.startswith("  scope (") for line in printed[:heading])
 
 
 def test_long_entries_wrap_at_100_columns_with_continuations_indented_under_the_entry() -> None:
-    assert max(len(line) for line in HELP) <= 100
-    assert max(len(line) for line in HELP) >= 95  # the wrapping width is used, not a narrower one
-    body = HELP[1:-2]
+    printed = shown()
+    assert max(len(line) for line in printed) <= 100
+    assert max(len(line) for line in printed) >= 95  # the wrapping width is used, not a narrower one
+    body = printed[1:-2]
     entries: list[str] = []
     for line in body:
         if line.startswith("      "):
