@@ -12,7 +12,7 @@ def shown() -> list[str]:
     return facts_help().split("\n")
 
 
-def test_the_help_opens_with_how_facts_are_sent_and_closes_with_what_comes_back() -> None:
+def test_the_facts_help_opens_with_how_facts_are_sent_and_closes_with_what_comes_back() -> None:
     printed = shown()
     assert printed[0] == "report facts (JSON on stdin; every fact may be null = not known):"
     assert printed[-2:] == [
@@ -20,7 +20,7 @@ def test_the_help_opens_with_how_facts_are_sent_and_closes_with_what_comes_back(
         "  undecided: the facts not given whose value would change the answer (ask for these)."]
 
 
-def test_each_fact_opens_an_entry_in_order_and_the_derived_ones_come_after_their_own_heading() -> None:
+def test_each_fact_opens_a_help_entry_in_order_and_the_derived_ones_come_after_their_heading() -> None:
     printed = shown()
     openings = [line for line in printed if re.match(r"  \S", line)]
     names = [line.split(" (", 1)[0].strip() for line in openings if not line.startswith("  undecided:")]
@@ -31,7 +31,7 @@ def test_each_fact_opens_an_entry_in_order_and_the_derived_ones_come_after_their
     assert all(not line.startswith("  scope (") for line in printed[:heading])
 
 
-def test_long_entries_wrap_at_100_columns_with_continuations_indented_under_the_entry() -> None:
+def test_long_help_entries_wrap_at_100_columns_with_continuations_indented_under_the_entry() -> None:
     printed = shown()
     assert max(len(line) for line in printed) <= 100
     assert max(len(line) for line in printed) >= 95  # the wrapping width is used, not a narrower one
