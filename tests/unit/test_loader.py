@@ -119,8 +119,8 @@ def test_rules_are_read_against_the_policys_priorities() -> None:
     assert policy_from_mapping(raw(rules=rules), "f").rules[0].priority == "P2"
 
 
-LENIENT: dict[str, Any] = {"register": "A7", "description": "lenient", "overlay": {"targets": {"P1": {"first_response": {
-    "minutes": 120}}}}}
+LENIENT: dict[str, Any] = {"register": "A7", "description": "lenient",
+                           "overlay": {"targets": {"P1": {"first_response": {"minutes": 120}}}}}
 
 
 def test_a_reading_overlays_the_policy_and_is_recorded() -> None:
