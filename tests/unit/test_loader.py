@@ -82,7 +82,8 @@ def test_a_policy_reads_its_header_priorities_and_targets() -> None:
      {"defer_channels": frozenset({"email"}), "defer_calendar": "office"}),
     (respond(defer_out_of_hours={"calendar": "office"}), {"defer_channels": frozenset(), "defer_calendar": "office"}),
     ({"rule": "none", "quote": "no resolution target", "seed": "000:L4; 001:L2-3", "reason": "restoration only"},
-     {"rule": "none", "calendar": None, "duration": None, "reason": "restoration only"}),
+     {"rule": "none", "quote": "no resolution target", "seed": "000:L4; 001:L2-3", "calendar": None, "duration": None,
+      "reason": "restoration only"}),
 ])
 def test_each_kind_of_target_is_read(spec: dict[str, Any], expected: dict[str, Any]) -> None:
     found = target(spec)
@@ -143,6 +144,13 @@ def test_a_snapshot_reapplies_its_readings_once_each_in_order() -> None:
     again = policy_from_mapping(snapshot, "f", ["plain", "lenient"])
     assert again.readings == ("lenient", "plain") and again.name == "Plain"
     assert again.target_sets["P1"]["first_response"].duration == timedelta(minutes=120)
+
+
+def test_a_reading_may_add_a_target_the_policy_did_not_have() -> None:
+    overlay = {"targets": {"P2": {"update": respond(minutes=30)}}}
+    policy = policy_from_mapping(raw(readings={"r": {"description": "d", "overlay": overlay}}), "f", ["r"])
+    assert list(policy.target_sets["P2"]) == ["first_response", "update"]
+    assert list(policy.target_sets["P1"]) == ["first_response"]
 
 
 def test_an_overlay_replacing_a_table_with_a_value_replaces_it() -> None:
@@ -271,6 +279,14 @@ def test_a_policy_file_must_be_named_by_its_id(tmp_path: Path) -> None:
         load_policy_file(path)
     assert str(caught.value) == f"{path}: id: must match the file name 'acme'; got 'acme-gold'"
     assert load_policy_file(_file(tmp_path, "acme-gold", MINIMAL.format(id="acme-gold", name="n"))).id == "acme-gold"
+
+
+def test_a_policy_file_is_loaded_with_the_readings_asked_for(tmp_path: Path) -> None:
+    text = MINIMAL.format(id="acme", name="n") + '[readings.slow]\ndescription = "d"\n' + \
+        '[readings.slow.overlay.targets.unprioritised.first_response]\nminutes = 90\n'
+    policy = load_policy_file(_file(tmp_path, "acme", text), ["slow"])
+    assert policy.readings == ("slow",)
+    assert policy.target_sets["unprioritised"]["first_response"].duration == timedelta(minutes=90)
 
 
 def test_a_library_adds_a_directorys_policy_files_over_the_shipped_ones(tmp_path: Path) -> None:
