@@ -204,3 +204,15 @@ def test_json_lines_skip_blank_lines_and_answer_each_other_line_in_order() -> No
     assert answers[1] == '{"error": "not valid JSON: Expecting value at column 4"}'
     assert answers[2] == json.dumps({"error": f"unknown policy 'x'; known policies: {KNOWN}"})
     assert "\u00e9" in answers[3]  # not escaped: the fact's name as sent
+
+
+def test_classify_reads_empty_stdin_as_no_facts_and_facts_wrapped_or_bare_alike(tmp_path: Path) -> None:
+    empty = run(tmp_path, "classify", "--policy", "cloudcti", "--json")
+    bare = run(tmp_path, "classify", "--policy", "cloudcti", "--json", stdin="{}")
+    assert empty == bare and empty[0] == 0
+    wrapped = run(tmp_path, "classify", "--policy", "cloudcti", "--json",
+                  stdin=json.dumps({"facts": {"is_question": True}}))
+    assert wrapped == run(tmp_path, "classify", "--policy", "cloudcti", "--json",
+                          stdin=json.dumps({"is_question": True}))
+    assert wrapped[1][:2] == ["{", '  "policy": "cloudcti",']  # indented by two
+    assert json.loads("\n".join(wrapped[1])) != json.loads("\n".join(bare[1]))
