@@ -1,7 +1,12 @@
-"""`python -m sla` as an admin uses it: real process, real stdin and stdout."""
+"""`python -m sla` as an admin uses it: its arguments, stdin, stdout, stderr and exit status.
+
+The commands run in-process through `sla.cli.main` (so mutation testing sees the code they run); a real process
+gives the same output, status and errors (`test_a_real_process_answers_as_the_in_process_run_does`)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -9,10 +14,31 @@ from pathlib import Path
 
 import pytest
 
+from sla.cli import main
+
 
 def sla(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = main(list(args), io.StringIO(stdin), out)
+    return subprocess.CompletedProcess(list(args), status, out.getvalue(), err.getvalue())
+
+
+def sla_process(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "sla", *args], input=stdin, capture_output=True,
                           text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize(("args", "stdin"), [
+    (("policies",), ""),
+    (("classify", "--policy", "maintel-icon", "--json"), json.dumps({"services_affected": ["inbound_calls"]})),
+    (("explain", "acme"), ""),
+    (("deadlines", "--json-lines"), "{not json\n"),
+])
+def test_a_real_process_answers_as_the_in_process_run_does(args: tuple[str, ...], stdin: str) -> None:
+    real, in_process = sla_process(*args, stdin=stdin), sla(*args, stdin=stdin)
+    assert (real.returncode, real.stdout, real.stderr) == (in_process.returncode, in_process.stdout,
+                                                           in_process.stderr)
 
 
 def test_policies_lists_ids_and_names() -> None:

@@ -85,3 +85,89 @@ def test_a_high_risk_asks_whether_it_recurred_before_who_owns_the_handset() -> N
                           rule("customer-kit", "P1", ("equipment_owner", "eq", "customer")), LOWEST))
     facts = F(risk_event="high", services_affected=frozenset({"handset"}))
     assert classify(owned, facts).undecided == ("recurring", "equipment_owner")
+
+
+VOICE, LATENCY, CAPACITY, MESSAGING = (frozenset({s}) for s in ("voice_quality", "latency", "capacity", "messaging"))
+
+
+@pytest.mark.parametrize(("fact", "above", "up_to", "facts"), [
+    # Each value the intake tries stands for one band between the shipped policies' thresholds; a policy whose own
+    # threshold falls inside that band, just above the value tried, is still found to depend on the answer.
+    ("pct_users_affected", 25, 30, F()), ("pct_users_affected", 50, 60, F()), ("pct_users_affected", 60, 100, F()),
+    ("sites_affected", 0, 1, F()), ("sites_affected", 1, 2, F()),
+    ("voice_mos", 2.5, 2.8, F(services_affected=VOICE)), ("voice_mos", 3.0, 3.5, F(services_affected=VOICE)),
+    ("latency_ms_rtt", 120, 121, F(services_affected=LATENCY)),
+    ("latency_ms_rtt", 90, 100, F(services_affected=LATENCY)),
+    ("capacity_loss_pct", 0, 3, F(services_affected=CAPACITY)),
+    ("capacity_loss_pct", 5, 10, F(services_affected=CAPACITY)),
+    ("capacity_loss_pct", 25, 30, F(services_affected=CAPACITY)),
+    ("capacity_loss_pct", 50, 60, F(services_affected=CAPACITY)),
+    ("email_delivery_minutes", 0, 1, F(services_affected=MESSAGING)),
+    ("email_delivery_minutes", 2, 5, F(services_affected=MESSAGING)),
+    ("failures_per_day", 0, 5, F(impact="degraded")), ("failures_per_day", 10, 20, F(impact="degraded")),
+])
+def test_a_threshold_inside_each_band_the_intake_tries_is_asked_about(fact: str, above: float, up_to: float,
+                                                                       facts: F) -> None:
+    banded = policy(rules=(rule("band", "P1", (fact, "gt", above), (fact, "lte", up_to)), LOWEST))
+    assert classify(banded, facts).undecided == (fact,)
+
+
+@pytest.mark.parametrize(("fact", "value", "facts"), [
+    ("impact", "degraded", F()), ("impact", "at_risk", F()),
+    ("risk_event", "high", F(impact="at_risk")), ("risk_event", "medium", F(impact="at_risk")),
+    ("risk_event", "low", F(impact="at_risk")),
+    ("redundancy_left", True, F(services_affected=frozenset({"sba"}))),
+    ("redundancy_left", False, F(services_affected=frozenset({"sba"}))),
+    ("equipment_owner", "provider", F(services_affected=frozenset({"handset"}))),
+    ("equipment_owner", "customer", F(services_affected=frozenset({"handset"}))),
+])
+def test_every_alternative_answer_is_tried_on_its_own(fact: str, value: Any, facts: F) -> None:
+    only = policy(rules=(rule(f"only-{value}", "P1", (fact, "eq", value)), LOWEST))
+    assert classify(only, facts).undecided == (fact,)
+
+
+@pytest.mark.parametrize(("service", "fact", "op", "value"), [
+    ("sip_trunk", "capacity_loss_pct", "gte", 50),  # channels lost on a SIP trunk are a capacity loss
+    ("capacity", "capacity_loss_pct", "gte", 50),
+    ("resilience", "redundancy_left", "eq", False),  # a loss of resilience: is any redundancy left?
+    ("sba", "redundancy_left", "eq", False),
+    ("cordless_handsets", "equipment_owner", "eq", "customer"),  # whose handsets are they?
+    ("handset", "equipment_owner", "eq", "customer"),
+])
+def test_a_service_named_makes_its_question_worth_asking(service: str, fact: str, op: str, value: Any) -> None:
+    reads = policy(rules=(rule("reads", "P1", (fact, op, value)), LOWEST))
+    assert classify(reads, F(services_affected=frozenset({service}), impact="down")).undecided == (fact,)
+    assert classify(reads, F(services_affected=frozenset({"voicemail"}), impact="down")).undecided == ()
+
+
+CRITICAL_SITE = policy(rules=(rule("critical", "P1", ("mission_critical_site", "eq", True)), LOWEST))
+
+
+@pytest.mark.parametrize(("facts", "asked"), [
+    (F(users_affected=1), ()),  # one person: whether the site is mission critical changes nothing
+    (F(users_affected=0), ()),  # nobody affected
+    (F(users_affected=5), ("mission_critical_site",)),
+    (F(), ("mission_critical_site",)),
+])
+def test_a_mission_critical_site_is_asked_only_when_more_than_one_person_is_affected(facts: F,
+                                                                                     asked: tuple[str, ...]) -> None:
+    assert classify(CRITICAL_SITE, facts).undecided == asked
+
+
+NO_REDUNDANCY = policy(rules=(rule("no-redundancy", "P1", ("redundancy_left", "eq", False)), LOWEST))
+RISK = policy(rules=(rule("high-risk", "P1", ("risk_event", "eq", "high")), LOWEST))
+FLAKY = policy(rules=(rule("flaky", "P1", ("failures_per_day", "gte", 10)), LOWEST))
+
+
+@pytest.mark.parametrize(("rules", "facts", "asked"), [
+    (NO_REDUNDANCY, F(impact="at_risk"), ("redundancy_left",)),  # at risk, the risk not named: redundancy decides
+    (NO_REDUNDANCY, F(impact="at_risk", risk_event="low"), ()),  # the risk named says how much is at stake
+    (NO_REDUNDANCY, F(impact="down"), ()),
+    (RISK, F(impact="at_risk"), ("risk_event",)),
+    (RISK, F(impact="degraded"), ()),
+    (RISK, F(impact="down", recurring=True), ("risk_event",)),
+    (FLAKY, F(impact="degraded"), ("failures_per_day",)),
+    (FLAKY, F(impact="at_risk"), ()),
+])
+def test_the_impact_said_decides_which_follow_up_is_worth_asking(rules: Any, facts: F, asked: tuple[str, ...]) -> None:
+    assert classify(rules, facts).undecided == asked
