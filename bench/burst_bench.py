@@ -35,27 +35,17 @@ import aiohttp
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from intake_bench import ROOT, cpu_seconds, free_port, fresh_database, percentiles, wait_alive
+from intake_bench import ANSWERS as INTAKE_ANSWERS
+from intake_bench import ROOT, SUMMARY_WORDS, cpu_seconds, free_port, fresh_database, percentiles, wait_alive
 
 TENANT = "00000000-0000-0000-0000-000000000001"  # the demo Maintel customer
 MSP_TENANT = "00000000-0000-0000-0000-0000000000aa"
 ENGINEER = "00000000-0000-0000-0000-00000000e001"
 REPORT = "since 9:40 nobody at the Leeds office can receive inbound calls"
 UPDATE = "Carrier fault on the Leeds trunk; the carrier expects a fix by 11:30."
-ANSWERS: list[tuple[tuple[str, ...], str]] = [
-    (("reply “confirm” to open the ticket",), "confirm"),
-    (("when did the problem start",), "10 minutes ago"),
-    (("which services",), "1"),
-    (("down (it can't be used", "“at risk”"), "down"),
-    (("how many users",), "all"),
-    (("how many sites",), "1 of 3"),
-    (("mission-critical",), "no"),
-    (("workaround",), "no"),
-    (("how bad is the sound",), "no"),
-    (("round-trip",), "not sure"),
-    (("call channels",), "not sure"),
-    (("happened before",), "no"),
-]
+ANSWERS: list[tuple[tuple[str, ...], str]] = [  # the summary's “confirm”, then the intake bench's answers to questions
+    ((SUMMARY_WORDS,), "confirm"),
+    *((words, answer) for words, answer in INTAKE_ANSWERS if not {"same problem?", "what's wrong"} & set(words))]
 CONVERSATION_LIMITS = ((7, 1.0), (8, 2.0), (60, 30.0))
 TENANT_LIMIT = (50, 1.0)
 

@@ -27,7 +27,7 @@ import aiohttp
 import jwt
 
 from bot.config import Config
-from bot.edge.auth import LEEWAY_SECONDS, AuthError, KeySource
+from bot.edge.auth import LEEWAY_SECONDS, AuthError, KeySource, unverified_claim
 from bot.services.gate import ActorContext
 
 DEV_SCHEME = "Dev "
@@ -124,7 +124,7 @@ class TabAuthenticator:
         return self._keys[tenant]
 
     async def _sso(self, token: str) -> dict[str, Any]:
-        kid, tenant = _unverified(token)
+        kid, tenant = unverified_claim(token, "tid")
         if not self.config.is_known_tenant(tenant):
             raise AuthError("token from a tenant this service does not serve")
         key, _ = await self._source(tenant).key(kid)
@@ -136,19 +136,6 @@ class TabAuthenticator:
         if claims.get("iss") not in issuers(tenant) or claims.get("tid") != tenant:
             raise AuthError("token not issued by the viewer's tenant")
         return claims
-
-
-def _unverified(token: str) -> tuple[str, str]:
-    """The key id and tenant a token claims, before its signature is checked."""
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-        kid = jwt.get_unverified_header(token).get("kid", "")
-    except (jwt.PyJWTError, TypeError, ValueError, RecursionError) as exc:
-        raise AuthError(f"malformed token: {type(exc).__name__}") from None
-    tenant = claims.get("tid")
-    if not isinstance(kid, str) or not isinstance(tenant, str) or not tenant:
-        raise AuthError("malformed token: kid and tid must be strings")
-    return kid, tenant
 
 
 def _context(claims: dict[str, Any]) -> ActorContext:

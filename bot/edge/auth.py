@@ -142,14 +142,20 @@ class Authenticator:
         return claims
 
 
-def _unverified_kid_and_issuer(token: str) -> tuple[str, str]:
-    """The key id and issuer a token claims, before its signature is checked; both must be strings."""
+def unverified_claim(token: str, name: str) -> tuple[str, str]:
+    """The key id and one claim a token carries, before its signature is checked; both must be strings (the claim
+    not empty)."""
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
         kid = jwt.get_unverified_header(token).get("kid", "")
     except (jwt.PyJWTError, TypeError, ValueError, RecursionError) as exc:  # JSON and base64 errors are ValueErrors
         raise AuthError(f"malformed token: {type(exc).__name__}") from None
-    issuer = claims.get("iss")
-    if not isinstance(kid, str) or not isinstance(issuer, str):
-        raise AuthError("malformed token: kid and iss must be strings")
-    return kid, issuer
+    value = claims.get(name)
+    if not isinstance(kid, str) or not isinstance(value, str) or not value:
+        raise AuthError(f"malformed token: kid and {name} must be strings")
+    return kid, value
+
+
+def _unverified_kid_and_issuer(token: str) -> tuple[str, str]:
+    """The key id and issuer a token claims, before its signature is checked."""
+    return unverified_claim(token, "iss")

@@ -21,6 +21,7 @@ from pathlib import Path
 from bot.config import Config, load_config
 from bot.store.db import Database
 from tests.board.keys import APP_ID, TenantKeys, serving
+from tests.playground.harness import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -91,9 +92,4 @@ def running_bot(workdir: Path, seeder: Seeder, now: datetime | None = None) -> I
             wait_healthy(base, process, log)
             yield base, keys, seeded
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
