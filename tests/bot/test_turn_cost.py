@@ -2,9 +2,10 @@
 botbuilder's echo bot measured in the same run, than bench/turn_cost_baseline.json records.
 
 A ratio, not a time: both servers run on the same machine at the same moment, so a slower machine or a busy one
-moves both. Each figure is the least of a few short rounds (noise only ever adds), and a kind that looks dearer is
-measured once more before the test fails. After a deliberate change in a turn's cost, write the baseline again:
-`.venv/bin/python bench/turn_profile.py --baseline` (and say why in the commit).
+moves both. Each figure is the least of a few short rounds (noise only ever adds), and when a kind looks dearer
+every kind is measured up to twice more, each keeping its least, before the test fails. After a deliberate change
+in a turn's cost, write the baseline again: `.venv/bin/python bench/turn_profile.py --baseline` (and say why in
+the commit).
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ def test_grown_names_only_the_kinds_beyond_a_quarter_more() -> None:
 @pytest.mark.slow  # runs in CI (.ci/run); about half a minute
 async def test_no_kind_of_turn_costs_a_quarter_more_cpu_than_its_baseline() -> None:
     baseline = json.loads(BASELINE.read_text())["ratios"]
-    dearer = grown(await guard_ratios(), baseline)
-    if dearer:  # measured again: a real growth shows twice, a noisy moment seldom does
+    least = await guard_ratios()
+    for _ in range(2):  # measured again, each kind keeping its least: a real growth shows every time, noise seldom
+        if not grown(least, baseline):
+            break
         again = await guard_ratios()
-        dearer = grown(again, baseline)
+        least = {kind: min(least[kind], again[kind]) for kind in KINDS}
+    dearer = grown(least, baseline)
     assert not dearer, f"turns dearer than their baseline ({BASELINE.name}): {dearer}"
