@@ -94,7 +94,7 @@ class TicketGate:
         """The role in which ``who`` sees all of a customer's tickets (engineer, configured escalation contact or
         user); None alike for an unknown customer and one not theirs."""
         customer = self.s.config.customer(customer_id)
-        viewer = Viewer(who.aad_id, who.tenant, staff=who.tenant in self.s.config.msp.tenants)
+        viewer = self._viewer(who)
         role = seen_as(viewer, customer)
         if role is None and customer is not None and worth_asking(viewer, customer):
             member = customer.engineers_from_channel and await self._in_support_channel(customer, who.service_url,
@@ -111,6 +111,7 @@ class TicketGate:
         customer, role = found
         tickets = await self.s.tickets.customer_tickets(customer.id, open_only=open_only)
         return [Seen(ticket, customer, Actor(who.actor_id, who.name, role)) for ticket in tickets]
+
     async def offerable(self, who: ActorContext, customer: Customer, since: datetime) -> list[Seen]:
         """The open tickets of the reporter's own customer, reported since ``since``, that they may see: what a new
         report may be offered to join. Another customer's ticket is never among them."""
@@ -126,10 +127,13 @@ class TicketGate:
             return await self.s.tickets.by_reference(key.upper())
         return await self.s.tickets.get(key) if key is not None and 0 < key <= MAX_TICKET_ID else None
 
+    def _viewer(self, who: ActorContext) -> Viewer:
+        return Viewer(who.aad_id, who.tenant, staff=who.tenant in self.s.config.msp.tenants)
+
     async def _seen(self, who: ActorContext, ticket: Ticket) -> Seen | None:
         """`visibility.seen_as`, asking Teams or Graph only when their word could make the ticket visible."""
         customer = self.s.config.customer(ticket.customer_id)
-        viewer = Viewer(who.aad_id, who.tenant, staff=who.tenant in self.s.config.msp.tenants)
+        viewer = self._viewer(who)
         role = seen_as(viewer, customer)
         if role is None and customer is not None and worth_asking(viewer, customer):
             role = seen_as(viewer, customer, await self._vouched(who, customer, ticket))
