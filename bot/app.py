@@ -22,6 +22,7 @@ from bot.edge.auth import Authenticator, AuthError, KeySource
 from bot.edge.connector import Connector, ConnectorError, graph_token_provider, token_provider
 from bot.edge.inbound import Malformed, parse_activity, refusal_invoke
 from bot.edge.outgoing import to_json
+from bot.edge.turn_activity import turn_activity
 from bot.edge.wire import Activity as WireActivity
 from bot.logs import correlated, stamp_correlation_ids
 from bot.reminders.people import GraphManagers, NoGraph
@@ -193,7 +194,7 @@ async def _refuse_unknown_tenant(services: Services, activity: WireActivity,
     log.warning("refused tenant %s (%s)", tenant, activity_summary(body))
     if activity.type == "invoke":
         return web.json_response(refusal_invoke(REFUSAL))
-    await _refuse(services, Activity().deserialize(body))
+    await _refuse(services, turn_activity(body))
     return web.Response(status=200)
 
 
@@ -214,7 +215,7 @@ async def _turn(app: web.Application, body: dict[str, Any]) -> web.Response:
 
 async def _traced_turn(app: web.Application, services: Services, body: dict[str, Any]) -> web.Response:
     tenant = tenant_of(body) or _local_tenant(services)  # known: messages() refused every other tenant
-    activity = Activity().deserialize(body)
+    activity = turn_activity(body)
     customer = services.config.customer_for_tenant(tenant)
     mark = TurnMark(activity.id) if activity.id and needs_claim(activity) else None
     try:

@@ -9,11 +9,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from botbuilder.core import ConversationState, Storage, StoreItem, TurnContext
 from botbuilder.core.bot_state import CachedBotState
-from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy import bindparam, delete, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
@@ -27,6 +29,77 @@ def _upsert(db: Database, table: Any, values: Mapping[str, Any], keys: list[str]
     return statement.on_conflict_do_update(index_elements=keys, set_=changes)
 
 
+PROCESSING, DONE = "processing", "done"
+LIVENESS_LOCK = 7_312_016
+"""First key of the PostgreSQL advisory lock each process holds while alive (the second is its instance number)."""
+
+
+@dataclass(frozen=True)
+class _Sql:
+    """The statements every turn runs, built once per dialect: building a SQLAlchemy statement and its cache key
+    costs more CPU than running it (values are bound parameters, passed at each execution)."""
+
+    upsert_reference: Any
+    upsert_user: Any
+    upsert_state: Any
+    claim_new: Any
+    claim_retake_expired: Any
+    claim_retake_abandoned: Any
+    claim_found: Any
+    mark_done: Any
+    finish: Any
+    finish_with_outcome: Any
+    read_states: Any
+    replace_state: Any
+    state_exists: Any
+
+
+def _replacing(insert: Any, table: Any, keys: list[str]) -> Any:
+    """INSERT … ON CONFLICT (keys) DO UPDATE every other column to the inserted row's value."""
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys})
+
+
+@cache
+def _sql(is_sqlite: bool) -> _Sql:
+    insert = sqlite.insert if is_sqlite else postgresql.insert
+    activity = processed_activities.c
+    by_activity = activity.activity_id == bindparam("b_activity")
+    expired = activity.lease_until < bindparam("b_at")
+    dead = text("NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = :ns "
+                "AND objsubid = 2 AND granted AND objid::text = processed_activities.claimed_by)"
+                ).bindparams(ns=LIVENESS_LOCK)
+    state = dialog_state.c
+
+    def retake(abandoned: Any) -> Any:
+        return (update(processed_activities).where(by_activity, activity.status == PROCESSING, abandoned)
+                .values(claimed_by=bindparam("b_me"), lease_until=bindparam("b_until"), processed_at=bindparam("b_at"))
+                .returning(activity.activity_id))
+
+    return _Sql(
+        upsert_reference=_replacing(insert, conversation_refs, ["conversation_id"]),
+        upsert_user=_replacing(insert, users, ["aad_object_id"]),
+        upsert_state=_replacing(insert, dialog_state, ["key"]),
+        claim_new=insert(processed_activities).on_conflict_do_nothing(index_elements=["activity_id"])
+        .returning(activity.activity_id),
+        claim_retake_expired=retake(expired),
+        claim_retake_abandoned=retake(or_(expired, dead)),  # PostgreSQL, once this process holds its liveness lock
+        claim_found=select(activity.status, activity.outcome).where(by_activity),
+        mark_done=update(processed_activities).where(by_activity).values(status=DONE, lease_until=None),
+        finish=update(processed_activities).where(by_activity)
+        .values(status=DONE, processed_at=bindparam("b_at"), lease_until=None),
+        finish_with_outcome=update(processed_activities).where(by_activity)
+        .values(status=DONE, processed_at=bindparam("b_at"), lease_until=None, outcome=bindparam("b_outcome")),
+        read_states=select(state.key, state.data, state.etag).where(state.key.in_(bindparam("b_keys",
+                                                                                            expanding=True))),
+        replace_state=update(dialog_state).where(state.key == bindparam("b_key"),
+                                                 state.etag == bindparam("b_expected"))
+        .values(data=bindparam("b_data"), etag=bindparam("b_etag"), updated_at=bindparam("b_updated")),
+        state_exists=select(state.key).where(state.key == bindparam("b_key")),
+    )
+
+
 @dataclass(frozen=True)
 class Binding:
     """Where a customer's engineer cards go."""
@@ -38,9 +111,6 @@ class Binding:
     tenant_id: str | None
     bound_by: str
     bound_at: datetime
-
-
-PROCESSING, DONE = "processing", "done"
 
 
 @dataclass
@@ -62,8 +132,6 @@ AtClaim = Callable[[AsyncConnection], Awaitable[list[Noted]]]
 TURN_ACTIVITY: ContextVar[TurnMark | None] = ContextVar("faultline_turn_activity", default=None)
 """Set by the HTTP layer for the turn's duration."""
 NEW, RETAKEN, BUSY = "new", "retaken", "busy"
-LIVENESS_LOCK = 7_312_016
-"""First key of the PostgreSQL advisory lock each process holds while alive (the second is its instance number)."""
 ACTIVITY_LEASE = timedelta(seconds=15)
 """How long a turn owns its activity: Teams re-delivers after 15 s, by when a live turn has answered."""
 
@@ -89,6 +157,7 @@ class ConversationStore:
         self.lease = lease
         self._alive: AsyncConnection | None = None
         self._remembered = Recent(remembered)  # bounded: odd traffic names endless new conversations and users
+        self.sql = _sql(db.is_sqlite)
 
     async def remember(self, *, conversation_id: str, tenant_id: str | None, customer_id: str | None,
                        user_id: str | None, reference: Mapping[str, Any], at: datetime,
@@ -100,7 +169,7 @@ class ConversationStore:
             return []
         values = {"conversation_id": conversation_id, "tenant_id": tenant_id, "customer_id": customer_id,
                   "user_id": user_id, "reference": dict(reference), "updated_at": at}
-        return await self._upsert_then_note(conn, _upsert(self.db, conversation_refs, values, ["conversation_id"]),
+        return await self._upsert_then_note(conn, self.sql.upsert_reference, values,
                                             lambda: self._remembered.note(conversation_id, fingerprint))
 
     async def remember_user(self, *, aad_object_id: str, mri: str, name: str | None, tenant_id: str | None,
@@ -111,15 +180,16 @@ class ConversationStore:
         if self._remembered.holds(f"user:{aad_object_id}", fingerprint):
             return []
         values = {"aad_object_id": aad_object_id, "mri": mri, "name": name, "tenant_id": tenant_id, "updated_at": at}
-        return await self._upsert_then_note(conn, _upsert(self.db, users, values, ["aad_object_id"]),
+        return await self._upsert_then_note(conn, self.sql.upsert_user, values,
                                             lambda: self._remembered.note(f"user:{aad_object_id}", fingerprint))
 
-    async def _upsert_then_note(self, conn: AsyncConnection | None, statement: Any, note: Noted) -> list[Noted]:
+    async def _upsert_then_note(self, conn: AsyncConnection | None, statement: Any, values: dict[str, Any],
+                                note: Noted) -> list[Noted]:
         if conn is not None:
-            await conn.execute(statement)
+            await conn.execute(statement, values)
             return [note]
         async with self.db.write() as own:
-            await own.execute(statement)
+            await own.execute(statement, values)
         note()
         return []
 
@@ -171,33 +241,18 @@ class ConversationStore:
                         at: datetime) -> Claim:
         values = {"activity_id": activity_id, "conversation_id": conversation_id, "processed_at": at,
                   "status": PROCESSING, "claimed_by": self.instance, "lease_until": at + self.lease}
-        fresh = (self.db.insert(processed_activities).values(**values)
-                 .on_conflict_do_nothing(index_elements=["activity_id"]).returning(processed_activities.c.activity_id))
-        if (await conn.execute(fresh)).one_or_none() is not None:
+        if (await conn.execute(self.sql.claim_new, values)).one_or_none() is not None:
             return Claim(NEW)
-        retake = (update(processed_activities)
-                  .where(processed_activities.c.activity_id == activity_id,
-                         processed_activities.c.status == PROCESSING, self._abandoned(at))
-                  .values(claimed_by=self.instance, lease_until=at + self.lease, processed_at=at)
-                  .returning(processed_activities.c.activity_id))
-        if (await conn.execute(retake)).one_or_none() is not None:
+        retake = {"b_activity": activity_id, "b_at": at, "b_me": self.instance, "b_until": at + self.lease}
+        retaking = self.sql.claim_retake_expired if self._alive is None else self.sql.claim_retake_abandoned
+        if (await conn.execute(retaking, retake)).one_or_none() is not None:
             return Claim(RETAKEN)
-        row = (await conn.execute(select(processed_activities.c.status, processed_activities.c.outcome)
-                                  .where(processed_activities.c.activity_id == activity_id))).one()
+        row = (await conn.execute(self.sql.claim_found, {"b_activity": activity_id})).one()
         return Claim(DONE, row.outcome) if row.status == DONE else Claim(BUSY)
-
-    def _abandoned(self, at: datetime) -> Any:
-        expired = processed_activities.c.lease_until < at
-        if self._alive is None:
-            return expired
-        dead = text("NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = :ns "
-                    "AND objsubid = 2 AND granted AND objid::text = processed_activities.claimed_by)"
-                    ).bindparams(ns=LIVENESS_LOCK)
-        return or_(expired, dead)
 
     async def start(self) -> None:
         """PostgreSQL: hold this process's liveness lock while it lives (the server drops it when the process dies,
-        so a turn it left half-done is retaken at once); claims check it with `_abandoned`."""
+        so a turn it left half-done is retaken at once); claims then retake its dead peers' at once."""
         if self.db.is_sqlite or self._alive is not None:
             return
         conn = await self.db.engine.connect()
@@ -216,14 +271,14 @@ class ConversationStore:
     async def finish_activity(self, activity_id: str, at: datetime, outcome: Mapping[str, Any] | None = None,
                               conn: AsyncConnection | None = None) -> None:
         """Mark the activity done (with what a re-delivery should answer); ``conn``: inside that transaction."""
-        statement = (update(processed_activities).where(processed_activities.c.activity_id == activity_id)
-                     .values(status=DONE, processed_at=at, lease_until=None,
-                             **({"outcome": dict(outcome)} if outcome is not None else {})))
+        statement, values = self.sql.finish, {"b_activity": activity_id, "b_at": at}
+        if outcome is not None:
+            statement, values["b_outcome"] = self.sql.finish_with_outcome, dict(outcome)
         if conn is not None:
-            await conn.execute(statement)
+            await conn.execute(statement, values)
             return
         async with self.db.write() as own:
-            await own.execute(statement)
+            await own.execute(statement, values)
 
     async def forget_activities_before(self, cutoff: datetime) -> int:
         async with self.db.write() as conn:
@@ -266,6 +321,7 @@ class DatabaseStorage(Storage):  # type: ignore[misc]
     def __init__(self, db: Database, clock: Any) -> None:
         self.db = db
         self.clock = clock
+        self.sql = _sql(db.is_sqlite)
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         """The stored states of ``keys``; those the turn's claim read (`TurnMark.states`) are not read again until
@@ -283,8 +339,7 @@ class DatabaseStorage(Storage):  # type: ignore[misc]
 
     async def read_in(self, conn: AsyncConnection, keys: list[str]) -> dict[str, Any]:
         """`read` inside the caller's transaction."""
-        rows = await conn.execute(select(dialog_state.c.key, dialog_state.c.data, dialog_state.c.etag)
-                                  .where(dialog_state.c.key.in_(keys)))
+        rows = await conn.execute(self.sql.read_states, {"b_keys": keys})
         return {key: {**data, "e_tag": etag} for key, data, etag in rows}
 
     async def write(self, changes: dict[str, Any]) -> None:
@@ -297,9 +352,7 @@ class DatabaseStorage(Storage):  # type: ignore[misc]
                 await self._write_one(conn, key, value)
             turn = TURN_ACTIVITY.get()
             if turn is not None:
-                await conn.execute(update(processed_activities)
-                                   .where(processed_activities.c.activity_id == turn.activity_id)
-                                   .values(status=DONE, lease_until=None))
+                await conn.execute(self.sql.mark_done, {"b_activity": turn.activity_id})
         if turn is not None:
             turn.done = True
 
@@ -313,17 +366,17 @@ class DatabaseStorage(Storage):  # type: ignore[misc]
         expected = data.pop("e_tag", None)
         values = {"key": key, "data": data, "etag": uuid.uuid4().hex, "updated_at": self.clock.now()}
         if expected in (None, "*"):
-            await conn.execute(_upsert(self.db, dialog_state, values, ["key"]))
+            await conn.execute(self.sql.upsert_state, values)
             return str(values["etag"])
         # One statement on the usual path: replace the state only if nobody changed it since it was read.
-        changed = await conn.execute(update(dialog_state).where(dialog_state.c.key == key,
-                                                                dialog_state.c.etag == expected)
-                                     .values(data=data, etag=values["etag"], updated_at=values["updated_at"]))
+        changed = await conn.execute(self.sql.replace_state, {
+            "b_key": key, "b_expected": expected, "b_data": data, "b_etag": values["etag"],
+            "b_updated": values["updated_at"]})
         if changed.rowcount == 1:
             return str(values["etag"])
-        if (await conn.execute(select(dialog_state.c.key).where(dialog_state.c.key == key))).first() is not None:
+        if (await conn.execute(self.sql.state_exists, {"b_key": key})).first() is not None:
             raise ConcurrentWriteError(f"state {key!r} changed since it was read")
-        await conn.execute(_upsert(self.db, dialog_state, values, ["key"]))
+        await conn.execute(self.sql.upsert_state, values)
         return str(values["etag"])
 
     async def delete(self, keys: list[str]) -> None:
