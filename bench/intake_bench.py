@@ -146,8 +146,8 @@ async def reporter(session: aiohttp.ClientSession, run: Run, n: int, rounds: int
         sent: list[str] = []
         text: str | None = run.script[0] if run.script else REPORT
         while text is not None:
-            if run.think:
-                await asyncio.sleep(rng.uniform(0.5 * run.think, 1.5 * run.think))
+            if run.think:  # a pause of 0 to 2 × think seconds (mean: think)
+                await asyncio.sleep(rng.uniform(0.0, 2 * run.think))
             began = time.perf_counter()
             async with session.post(run.url, json=activity(conversation, len(sent), text, run.service_url)) as response:
                 await response.read()
@@ -244,7 +244,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reporters", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3, help="full reports per reporter")
-    parser.add_argument("--think", type=float, default=2.0, help="seconds a person takes between messages")
+    parser.add_argument("--think", type=float, default=0.05,
+                        help="mean seconds a reporter pauses before each message (uniformly 0 to twice that)")
     parser.add_argument("--database", default="",
                         help="a PostgreSQL URL for Faultline (dropped and created afresh); default SQLite")
     parser.add_argument("--confirm", action="store_true",
@@ -306,7 +307,7 @@ async def main() -> None:
             print(f"  throughput ratio Faultline / echo bot: {faultline['tps'] / echo['tps']:.2f}x")
             print(f"  server CPU ratio Faultline / echo bot: "
                   f"{faultline['cpu_ms_per_turn'] / echo['cpu_ms_per_turn']:.2f}x per turn")
-            print(f"\nPeople typing (a pause of {args.think:g} s ± 50% before each message):")
+            print(f"\nReporters pausing 0–{2000 * args.think:g} ms before each message:")
             for name, label, texts in (("echo", "botbuilder echo bot (CloudAdapter)", echo_script),
                                        ("faultline", "Faultline intake", script)):
                 typing = Run(urls[name], service_url, texts, args.think, faultline=name == "faultline")

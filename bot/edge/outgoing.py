@@ -16,16 +16,18 @@ def to_json(value: Any) -> Any:
     if type(value) in _PLAIN:  # most of a card: answered before the isinstance checks below
         return value
     if isinstance(value, Model):
-        result = {spec["key"]: to_json(item) for attr, spec in value._attribute_map.items()
+        result = {spec["key"]: item if type(item) in _PLAIN else to_json(item)
+                  for attr, spec in value._attribute_map.items()
                   if attr != "additional_properties" and (item := getattr(value, attr, None)) is not None}
         extra = getattr(value, "additional_properties", None)
         if extra:
             result.update({k: to_json(v) for k, v in extra.items()})
         return result
+    # A card is mostly plain values: they are taken as they are, without a call each.
     if isinstance(value, dict):
-        return {k: to_json(v) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [to_json(v) for v in value]
+        return [v if type(v) in _PLAIN else to_json(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, enum.Enum):
