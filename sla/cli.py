@@ -25,7 +25,11 @@ Handler = Callable[[PolicyLibrary, Mapping[str, Any]], dict[str, Any]]
 
 def iso_z(t: datetime | None) -> str | None:
     """ISO-8601 in UTC with a trailing Z (None stays None)."""
-    return None if t is None else t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if t is None else _utc_z(t)
+
+
+def _utc_z(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_instant(value: Any, name: str) -> datetime:
@@ -144,9 +148,9 @@ def print_deadlines(policy: Policy, result: Deadlines, out: TextIO) -> None:
     rows = [["target", "due (UTC)", f"due ({getattr(zone, 'key', 'UTC')})"]]
     for name, due in result.targets.items():
         if due is None:
-            rows.append([name, "no target", result.no_target.get(name, "")])
+            rows.append([name, "no target", result.no_target[name]])  # deadlines() gives every one a reason
         else:
-            rows.append([name, iso_z(due) or "", due.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")])
+            rows.append([name, _utc_z(due), due.astimezone(zone).strftime("%a %d %b %Y %H:%M %Z")])
     _table(rows, out)
 
 
@@ -179,9 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--policy")
     dl.add_argument("--priority")
     dl.add_argument("--reported-at")
-    dl.add_argument("--channel", choices=CHANNELS, default="chat")
+    dl.add_argument("--channel", choices=CHANNELS)  # none given: the request's default, chat
     dl.add_argument("--onsite-determined-at")
-    dl.add_argument("--reading", action="append", default=[])
+    dl.add_argument("--reading", action="append")
     dl.add_argument("--json", action="store_true", help="print the result as JSON")
     dl.add_argument("--json-lines", action="store_true", help="read JSON requests from stdin, one a line")
     cl = commands.add_parser("classify", help="classify one report (JSON facts on stdin)", epilog=facts_help(),

@@ -40,3 +40,38 @@ def test_a_wrong_impact_is_refused_with_the_values_to_send() -> None:
     assert status == 1
     assert json.loads(out.getvalue()) == {
         "error": "impact must be one of down, degraded, at_risk, or null; got 'choppy'"}
+
+
+def test_readable_answer_lists_every_unknown_fact_that_would_change_it() -> None:
+    out = io.StringIO()
+    assert main(["classify", "--policy", "vodafone-vone-m"],
+                io.StringIO(json.dumps({"services_affected": ["voice_quality"]})), out) == 0
+    assert out.getvalue().splitlines()[-1] == "  would change with: users_affected, voice_mos (not known)"
+
+
+def test_json_answer_is_indented_and_keeps_the_contracts_own_characters() -> None:
+    out = io.StringIO()
+    assert main(["classify", "--policy", "maintel-icon", "--json"], io.StringIO('{"is_question": true}'), out) == 0
+    assert out.getvalue() == """{
+  "policy": "maintel-icon",
+  "category": "help_request",
+  "priority": "P5",
+  "rules": [
+    {
+      "id": "maintel.p5.help",
+      "quote": "Priority 5 \u2013 Help Requests: Technical Assistance, Technical Requests, Knowledge Requests",
+      "seed": "000:L50-53"
+    }
+  ],
+  "undecided": []
+}
+"""
+
+
+@pytest.mark.parametrize("stdin", ["[1]", '"down"', "7"])
+def test_facts_that_are_not_an_object_are_refused_with_what_to_send(
+        capsys: pytest.CaptureFixture[str], stdin: str) -> None:
+    out = io.StringIO()
+    assert main(["classify", "--policy", "maintel-icon"], io.StringIO(stdin), out) == 2
+    assert (out.getvalue(), capsys.readouterr().err) == (
+        "", 'error: send "facts": an object such as {"pct_users_affected": 60}\n')

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 
 from sla import PolicyLibrary, RequestError
 from sla.cli import classify_result, deadlines_result, main, run_json_lines
+from sla.services import SERVICES
 
 ACME = """id = "acme"
 name = "ACME Gold"
@@ -64,6 +67,13 @@ def run(tmp_path: Path, *args: str, stdin: str = "") -> tuple[int, list[str], st
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(err):
         status = main(["--policy-dir", str(tmp_path), *args], io.StringIO(stdin), out)
+    return status, out.getvalue().split("\n"), err.getvalue()
+
+
+def run_shipped(*args: str) -> tuple[int, list[str], str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = main(list(args), io.StringIO(""), out)
     return status, out.getvalue().split("\n"), err.getvalue()
 
 
@@ -216,3 +226,95 @@ def test_classify_reads_empty_stdin_as_no_facts_and_facts_wrapped_or_bare_alike(
                           stdin=json.dumps({"is_question": True}))
     assert wrapped[1][:2] == ["{", '  "policy": "cloudcti",']  # indented by two
     assert json.loads("\n".join(wrapped[1])) != json.loads("\n".join(bare[1]))
+
+
+def test_services_are_a_table_of_ids_and_display_names_in_the_catalogue_order(tmp_path: Path) -> None:
+    status, lines, err = run(tmp_path, "services")
+    width = max(len(sid) for sid in SERVICES)
+    assert (status, err) == (0, "")
+    assert lines[:3] == ["id                 display name", "-" * width + "  " + "-" * 44,
+                         "inbound_calls      Inbound calls"]
+    assert lines[2:] == [f"{sid.ljust(width)}  {name}" for sid, name in SERVICES.items()] + [""]
+
+
+ACME_EU = ACME.replace('id = "acme"', 'id = "acme-eu"').replace('reason = "restoration only"',
+                                                              'reason = "restoration only \u2014 see \u00a7 4"')
+DEADLINES_JSON = """{
+  "policy": "acme-eu",
+  "priority": "P1",
+  "reported_at": "2025-12-24T16:45:00Z",
+  "targets": {
+    "first_response": "2025-12-24T17:15:00Z",
+    "first_update": null,
+    "restoration": "2025-12-26T16:00:00Z",
+    "resolution": null
+  },
+  "no_target": {
+    "resolution": "restoration only \u2014 see \u00a7 4",
+    "first_update": "the contract sets no target"
+  }
+}
+"""
+
+
+@pytest.fixture(params=["UTC", "Pacific/Auckland"])
+def machine_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The zone of the machine the command runs on (TZ), which must not show in what it prints."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_deadlines_as_json_are_indented_in_utc_whatever_the_machines_zone_with_text_as_written(
+        tmp_path: Path, machine_zone: str) -> None:
+    (tmp_path / "acme-eu.toml").write_text(ACME_EU, encoding="utf-8")
+    status, lines, err = run(tmp_path, "deadlines", "--policy", "acme-eu", "--priority", "P1",
+                             "--reported-at", "2025-12-24T17:45:00+01:00", "--json")
+    assert (status, "\n".join(lines), err) == (0, DEADLINES_JSON, "")
+
+
+def test_deadlines_without_a_priority_say_so_in_the_heading() -> None:
+    status, lines, _ = run_shipped("deadlines", "--policy", "voip-cat1", "--reported-at", "2025-11-24T09:00:00Z")
+    assert status == 0
+    assert lines[:2] == ["Asterisk/VoIP support \u2014 Cat1 \u2014 no priority, reported 2025-11-24T09:00:00Z", ""]
+    assert lines[-3:] == ["restoration     no target             no overall times can be guaranteed",
+                          "resolution      no target             no overall times can be guaranteed", ""]
+
+
+def test_deadlines_are_for_chat_unless_another_channel_is_given() -> None:
+    report = ("deadlines", "--policy", "maintel-icon", "--priority", "P1", "--reported-at",
+              "2025-12-24T10:00:00+01:00")
+    unsaid, chat, email = run_shipped(*report), run_shipped(*report, "--channel", "chat"), run_shipped(
+        *report, "--channel", "email")
+    assert unsaid == chat != email
+    assert unsaid[1][-2] == "email_acknowledgement  no target             applies only to reports made by email"
+    assert email[1][-2] == "email_acknowledgement  2025-12-24T11:00:00Z  Wed 24 Dec 2025 11:00 GMT"
+
+
+def test_explain_names_every_reading_in_force() -> None:
+    status, lines, _ = run_shipped("explain", "cloudcti", "--reading", "24h_on_working_days",
+                                   "--reading", "good_friday_is_a_working_day")
+    assert status == 0
+    assert lines[2] == "Readings in force: 24h_on_working_days, good_friday_is_a_working_day"
+
+
+def test_a_deadlines_request_without_a_priority_takes_the_targets_of_its_category() -> None:
+    request = {"policy": "vodafone-vone-m", "priority": None, "reported_at": "2025-12-24T10:00:00Z"}
+    out = io.StringIO()
+    status = run_json_lines(LIBRARY, deadlines_result, [json.dumps({**request, "category": "service_request"}),
+                                                        json.dumps(request)], out)
+    service_request, incident = map(json.loads, out.getvalue().splitlines())
+    reason = "a Service Request is not an Incident and carries no incident target"
+    assert status == 1
+    assert service_request["no_target"] == dict.fromkeys(("first_response", "first_update", "restoration",
+                                                          "resolution"), reason)
+    assert incident == {"error": "policy vodafone-vone-m has priorities P1, P2, P3, P4; got no priority"}
+
+
+def test_a_line_that_is_not_json_alone_makes_the_status_1() -> None:
+    out = io.StringIO()
+    assert run_json_lines(LIBRARY, deadlines_result, ["{not json"], out) == 1
+    assert out.getvalue() == '{"error": "not valid JSON: Expecting property name enclosed in double quotes at ' \
+                             'column 2"}\n'
