@@ -19,12 +19,13 @@ N reports' intake turns (first message, every answer, confirm) divided by N.
 old intake's fixed answers (intake_bench.OLD_SCRIPT).
 
 --profile FILE runs this checkout's server under pyinstrument and writes its report to FILE (HTML for a .html name,
-pyinstrument's session for .pyisession, else text); its CPU figures are then not comparable.
+pyinstrument's session for .pyisession, else text), or, for a .prof name, under cProfile counting the main thread's
+CPU time (read it with `python -m pstats FILE`); its CPU figures are then not comparable.
 
 Run: scripts/setup bench && nice .venv/bin/python bench/turn_profile.py [--reporters 40] [--rounds 3] [--concurrency 4]
      nice .venv/bin/python bench/turn_profile.py --tree /tmp/old        (old and new, same run, ratios)
      nice .venv/bin/python bench/turn_profile.py --tree before=/tmp/before --tree old=/tmp/old
-     .venv/bin/python bench/turn_profile.py --profile /tmp/turn.html --rounds 1
+     .venv/bin/python bench/turn_profile.py --profile /tmp/turn.html --rounds 1     (or /tmp/turn.prof: cProfile)
      nice .venv/bin/python bench/turn_profile.py --baseline    (after a deliberate change in a turn's cost)
 Prints figures only.
 """
@@ -297,8 +298,12 @@ async def run(trees: dict[str, Path], *, rounds: int, reporters: int, concurrenc
                     fresh_database(url)
                 command = ["-m", "bot", "--port", str(ports[name])]
                 if profile is not None and n == 0:
-                    renderer = {".html": "html", ".pyisession": "pyisession"}.get(profile.suffix, "text")
-                    command = ["-m", "pyinstrument", "-i", "0.0005", "-r", renderer, "-o", str(profile), *command]
+                    if profile.suffix == ".prof":  # cProfile's statistics (pstats), CPU time of the main thread
+                        command = ["-c", CPROFILE, str(profile), "--port", str(ports[name])]
+                    else:
+                        renderer = {".html": "html", ".pyisession": "pyisession"}.get(profile.suffix, "text")
+                        command = ["-m", "pyinstrument", "-i", "0.0005", "-r", renderer, "-o", str(profile),
+                                   *command]
                 processes.append(start(command, faultline_env(ports[name], url, tree), cwd=tree))
                 old = not (tree / "dialogs" / "extract.py").exists()
                 servers[name] = Server(f"http://127.0.0.1:{ports[name]}/api/messages", processes[-1].pid,
@@ -313,6 +318,18 @@ async def run(trees: dict[str, Path], *, rounds: int, reporters: int, concurrenc
             for process in reversed(processes):
                 process.send_signal(2) if profile is not None else process.terminate()  # pyinstrument writes on ^C
                 process.wait(timeout=60)
+
+
+CPROFILE = """import cProfile, runpy, sys, time
+profiler = cProfile.Profile(time.thread_time)
+out, sys.argv = sys.argv[1], ["bot", *sys.argv[2:]]
+profiler.enable()
+try:
+    runpy.run_module("bot", run_name="__main__")
+finally:
+    profiler.disable()
+    profiler.dump_stats(out)
+"""
 
 
 def show(figures: dict[str, dict[str, float]], names: list[str]) -> None:
