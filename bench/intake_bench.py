@@ -13,6 +13,8 @@ fixed order; --script auto (the default) then sends the old fixed answers (OLD_S
 Run: scripts/setup bench && .venv/bin/python bench/intake_bench.py [--reporters 50] [--rounds 3]
      .venv/bin/python bench/intake_bench.py --confirm [--reporters 60]   (the confirm turn alone: p50 / p99)
      .venv/bin/python bench/intake_bench.py --tree /tmp/oldmain           (the old code, old answers)
+     .venv/bin/python bench/intake_bench.py --postgres postgresql+asyncpg://postgres@127.0.0.1:5432/intake_bench
+                                                      (SQLite and PostgreSQL side by side, same run)
 Prints figures only.
 """
 
@@ -248,6 +250,9 @@ async def main() -> None:
                         help="mean seconds a reporter pauses before each message (uniformly 0 to twice that)")
     parser.add_argument("--database", default="",
                         help="a PostgreSQL URL for Faultline (dropped and created afresh); default SQLite")
+    parser.add_argument("--postgres", default="", metavar="URL",
+                        help="also run Faultline on this PostgreSQL database (dropped and created), in the same run, "
+                             "and compare it with the first")
     parser.add_argument("--confirm", action="store_true",
                         help="measure the confirm turn alone (Faultline only, saturation, --rounds reports each)")
     parser.add_argument("--tree", type=Path, default=ROOT,
@@ -259,22 +264,23 @@ async def main() -> None:
     tree = args.tree.resolve()
     old = args.script == "old" or (args.script == "auto" and not (tree / "dialogs" / "extract.py").exists())
     script = OLD_SCRIPT if old else None
-    ports = {name: free_port() for name in ("connector", "faultline", "echo")}
+    names = ["connector", "faultline", "echo"] + (["postgresql"] if args.postgres else [])
+    ports = {name: free_port() for name in names}
     service_url = f"http://127.0.0.1:{ports['connector']}/"
     with tempfile.TemporaryDirectory() as folder:
         database = args.database or f"sqlite+aiosqlite:///{folder}/bench.db"
-        if args.database:
-            fresh_database(args.database)
-        processes = [
-            start(["bench/fake_connector.py", str(ports["connector"])]),
+        for url in (args.database, args.postgres):
+            if url:
+                fresh_database(url)
+        processes = {
+            "connector": start(["bench/fake_connector.py", str(ports["connector"])]),
             # Turns alone: the scheduler's own work (pings for the tickets opened here) is scheduler_bench's, and
             # neither bot logs each turn at INFO (the echo bot logs nothing at all).
-            start(["-m", "bot", "--port", str(ports["faultline"])],
-                  {"FAULTLINE_LOCAL": "1", "FAULTLINE_DATABASE_URL": database,
-                   "FAULTLINE_SCHEDULER_INTERVAL": "0", "FAULTLINE_LOG_LEVEL": "WARNING",
-                   "PYTHONPATH": str(tree)}, cwd=tree),
-            start(["bench/echo_bot.py", str(ports["echo"])]),
-        ]
+            "faultline": start_faultline(ports["faultline"], database, tree),
+            "echo": start(["bench/echo_bot.py", str(ports["echo"])]),
+        }
+        if args.postgres:
+            processes["postgresql"] = start_faultline(ports["postgresql"], args.postgres, tree)
         try:
             async with aiohttp.ClientSession() as session:
                 for name, port in ports.items():
@@ -284,8 +290,8 @@ async def main() -> None:
                 await confirm_latency(f"http://127.0.0.1:{ports['faultline']}/api/messages", args.reporters,
                                       args.rounds, service_url, script)
                 return
-            urls = {name: f"http://127.0.0.1:{ports[name]}/api/messages" for name in ("echo", "faultline")}
-            pids = {"echo": processes[2].pid, "faultline": processes[1].pid}
+            urls = {name: f"http://127.0.0.1:{ports[name]}/api/messages" for name in names[1:]}
+            pids = {name: processes[name].pid for name in names[1:]}
             # One report first (not measured): it checks that the answers fit and gives the echo bot its texts.
             trial = Run(urls["faultline"], service_url, script)
             await load(trial, 1, 1, first=args.reporters)
@@ -296,29 +302,46 @@ async def main() -> None:
             print(f"{args.reporters} concurrent reporters, {args.rounds} full text reports each "
                   f"({len(echo_script)} turns per report), everything on loopback")
             print("  a report: " + " → ".join(f"“{text}”" for text in echo_script))
-            print("\nSaturation (each reporter sends its next message as soon as the last is answered):")
-            echo = await measured(Run(urls["echo"], service_url, echo_script, faultline=False), pids["echo"],
-                                  args.reporters, args.rounds)
-            faultline = await measured(Run(urls["faultline"], service_url, script), pids["faultline"],
-                                       args.reporters, args.rounds)
-            show("botbuilder echo bot (CloudAdapter)", echo)
-            show("Faultline intake", faultline)
-            show_reports(faultline)
-            print(f"  throughput ratio Faultline / echo bot: {faultline['tps'] / echo['tps']:.2f}x")
-            print(f"  server CPU ratio Faultline / echo bot: "
-                  f"{faultline['cpu_ms_per_turn'] / echo['cpu_ms_per_turn']:.2f}x per turn")
-            print(f"\nReporters pausing 0–{2000 * args.think:g} ms before each message:")
-            for name, label, texts in (("echo", "botbuilder echo bot (CloudAdapter)", echo_script),
-                                       ("faultline", "Faultline intake", script)):
-                typing = Run(urls[name], service_url, texts, args.think, faultline=name == "faultline")
-                typed = await measured(typing, pids[name], args.reporters, 1)
-                show(label, typed)
-                if name == "faultline":
-                    show_reports(typed)
+            labels = {"echo": "botbuilder echo bot (CloudAdapter)", "faultline": f"Faultline intake ({kind(database)})",
+                      "postgresql": "Faultline intake (PostgreSQL)"}
+            for heading, rounds, think in (
+                    ("Saturation (each reporter sends its next message as soon as the last is answered):",
+                     args.rounds, 0.0),
+                    (f"Reporters pausing 0–{2000 * args.think:g} ms before each message:", 1, args.think)):
+                print(f"\n{heading}")
+                order = ["echo", *(name for name in names[1:] if name != "echo")]
+                figures = {name: await measured(Run(urls[name], service_url, echo_script if name == "echo" else script,
+                                                    think, faultline=name != "echo"), pids[name], args.reporters,
+                                                rounds)
+                           for name in order}
+                for name, measured_figures in figures.items():
+                    show(labels[name], measured_figures)
+                    if name != "echo":
+                        show_reports(measured_figures)
+                for name in names[1:]:
+                    if name != "echo":
+                        print(f"  {labels[name]} / echo bot: throughput "
+                              f"{figures[name]['tps'] / figures['echo']['tps']:.2f}x, server CPU per turn "
+                              f"{figures[name]['cpu_ms_per_turn'] / figures['echo']['cpu_ms_per_turn']:.2f}x")
+                if args.postgres:
+                    print(f"  PostgreSQL / {kind(database)}: throughput "
+                          f"{figures['postgresql']['tps'] / figures['faultline']['tps']:.2f}x, server CPU per turn "
+                          f"{figures['postgresql']['cpu_ms_per_turn'] / figures['faultline']['cpu_ms_per_turn']:.2f}x, "
+                          f"p99 {figures['postgresql']['p99'] / figures['faultline']['p99']:.2f}x")
         finally:
-            for process in processes:
+            for process in processes.values():
                 process.terminate()
                 process.wait(timeout=10)
+
+
+def start_faultline(port: int, database: str, tree: Path) -> subprocess.Popen[bytes]:
+    return start(["-m", "bot", "--port", str(port)],
+                 {"FAULTLINE_LOCAL": "1", "FAULTLINE_DATABASE_URL": database, "FAULTLINE_SCHEDULER_INTERVAL": "0",
+                  "FAULTLINE_LOG_LEVEL": "WARNING", "PYTHONPATH": str(tree)}, cwd=tree)
+
+
+def kind(database: str) -> str:
+    return "SQLite" if database.startswith("sqlite") else "PostgreSQL"
 
 
 if __name__ == "__main__":
