@@ -203,11 +203,16 @@ async def _snapshots(conn: AsyncConnection, hashes: set[str]) -> dict[str, Mappi
     if len(known) < len(hashes):
         wanted = sorted(hashes - known.keys())
         found = {row.hash: row.body for row in await conn.execute(_SNAPSHOT_BODIES, {"hashes": wanted})}
-        if len(_SNAPSHOTS) + len(found) > KEEP_SNAPSHOTS:
-            _SNAPSHOTS.clear()
-        _SNAPSHOTS.update(found)
+        _cache(found)
         known.update(found)
     return known
+
+
+def _cache(bodies: Mapping[str, Mapping[str, Any]]) -> None:
+    """Keep these bodies in the process's cache (emptied when it would pass KEEP_SNAPSHOTS)."""
+    if len(_SNAPSHOTS) + len(bodies) > KEEP_SNAPSHOTS:
+        _SNAPSHOTS.clear()
+    _SNAPSHOTS.update(bodies)
 
 
 async def _tickets(conn: AsyncConnection, rows: Iterable[Any]) -> list[Ticket]:
@@ -304,6 +309,8 @@ class TicketStore:
         digest = snapshot_hash(snapshot)
         if digest not in self._stored_snapshots:
             await conn.execute(self._upserts.keep_snapshot, {"hash": digest, "body": dict(snapshot)})
+        if digest not in _SNAPSHOTS:  # the body as the database gives it back: its JSON, decoded
+            _cache({digest: json.loads(json.dumps(dict(snapshot)))})
         return digest
 
     async def by_intake_key(self, key: str) -> Ticket | None:
