@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import Integer, and_, bindparam, case, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
 
 from bot.rules.timers import REMINDER_SNOOZED, PlannedTimer
 from bot.store.db import Database
@@ -20,6 +21,71 @@ UNPLANNED = (REMINDER_SNOOZED,)
 """Timers people ask for (a snooze), which replanning leaves alone; firing checks whether they are still needed."""
 SENDING, SENT, FAILED = "sending", "sent", "failed"
 T = TypeVar("T")
+
+# -- the statements of every turn, built once; their values are bound when they run ------------------------------
+_RESTATUS_TIMERS = update(timers).where(
+    timers.c.ticket_id.in_(bindparam("tickets", expanding=True)),
+    or_(and_(timers.c.key.in_(bindparam("needed", expanding=True)), timers.c.status == CANCELLED),
+        and_(timers.c.status == PENDING, timers.c.kind.not_in(UNPLANNED),
+             timers.c.key.not_in(bindparam("keys", expanding=True))))
+).values(status=case((timers.c.status == CANCELLED, PENDING), else_=CANCELLED))
+"""After a replan: a cancelled timer the ticket needs again (a split duplicate's) is pending again; a pending one it
+no longer needs is cancelled (timers people asked for are left alone). ``needed`` and ``keys`` are the same keys,
+bound twice: SQLAlchemy renders one expanding parameter's empty list alike wherever it appears."""
+
+
+def _claim(keyed: bool) -> Executable:
+    """Claim ready messages (``keyed``: only those of the bound keys) under the bound fencing token.
+
+    A CTE is evaluated once; "WHERE id IN (SELECT … SKIP LOCKED)" may be re-evaluated and double-claim.
+    """
+    now = bindparam("now", type_=outbox.c.not_before.type)
+    ready = or_(and_(outbox.c.status == PENDING, outbox.c.not_before <= now),
+                and_(outbox.c.status == SENDING, outbox.c.lease_until < now))
+    if keyed:
+        ready = and_(ready, outbox.c.key.in_(bindparam("keys", expanding=True)))
+    chosen = select(outbox.c.id).where(ready).order_by(outbox.c.not_before, outbox.c.id) \
+        .limit(bindparam("limit", type_=Integer)).with_for_update(skip_locked=True).cte("chosen")
+    return (update(outbox).where(outbox.c.id == chosen.c.id)
+            .values(status=SENDING, claimed_by=bindparam("token", type_=outbox.c.claimed_by.type),
+                    lease_until=bindparam("until", type_=outbox.c.lease_until.type))
+            .returning(outbox.c.id, outbox.c.key, outbox.c.ticket_id, outbox.c.purpose, outbox.c.recipient,
+                       outbox.c.tenant_id, outbox.c.payload, outbox.c.attempts, outbox.c.claimed_by))
+
+
+_CLAIM, _CLAIM_KEYS = _claim(keyed=False), _claim(keyed=True)
+_FENCED = and_(tuple_(outbox.c.id, outbox.c.claimed_by).in_(bindparam("claims", expanding=True)),
+               outbox.c.status == SENDING)
+"""Each message only under its own claim (the bound (id, token) pairs), and still being sent."""
+_HOLD = (update(outbox).where(_FENCED).values(lease_until=bindparam("until", type_=outbox.c.lease_until.type))
+         .returning(outbox.c.id))
+_SETTLE = update(outbox).where(_FENCED)
+"""An outcome: the columns it sets are bound when it runs."""
+_SETTLE_FAILED = _SETTLE.values(attempts=outbox.c.attempts + 1)
+"""An outcome that counts as an attempt."""
+
+
+@dataclass(frozen=True)
+class _Upserts:
+    """The statements whose ON CONFLICT clause is the database's own, built once per kind of database."""
+
+    timers: Executable
+    outbox: Executable
+
+    @staticmethod
+    def build(db: Database) -> _Upserts:
+        return _Upserts(timers=db.insert(timers).on_conflict_do_nothing(index_elements=["key"]),
+                        outbox=db.insert(outbox).on_conflict_do_nothing(index_elements=["key"]))
+
+
+_UPSERTS: dict[bool, _Upserts] = {}
+
+
+def _upserts(db: Database) -> _Upserts:
+    """The ON CONFLICT statements for this database's kind (SQLite's or PostgreSQL's)."""
+    if db.is_sqlite not in _UPSERTS:
+        _UPSERTS[db.is_sqlite] = _Upserts.build(db)
+    return _UPSERTS[db.is_sqlite]
 
 
 @dataclass(frozen=True)
@@ -64,16 +130,11 @@ class TimerStore:
         ids = list(plans)
         async with self.db.write() as conn:
             if rows:
-                await conn.execute(self.db.insert(timers).on_conflict_do_nothing(index_elements=["key"]), rows)
+                await conn.execute(_upserts(self.db).timers, rows)
             for some in _chunks(ids):  # a timer's key names its ticket, so each ticket keeps exactly its own keys
                 these = set(some)
                 keys = [row["key"] for row in rows if row["ticket_id"] in these]
-                if keys:  # needed again (a split duplicate's)
-                    await conn.execute(update(timers).where(timers.c.key.in_(keys), timers.c.status == CANCELLED)
-                                       .values(status=PENDING))
-                await conn.execute(update(timers).where(timers.c.ticket_id.in_(some), timers.c.status == PENDING,
-                                                        timers.c.kind.not_in(UNPLANNED), timers.c.key.not_in(keys))
-                                   .values(status=CANCELLED))
+                await conn.execute(_RESTATUS_TIMERS, {"tickets": list(some), "needed": keys, "keys": keys})
 
     async def claim_due(self, now: datetime, limit: int) -> list[Timer]:
         """Due timers (and ones whose claimant died) for this instance; each is claimed by one instance only."""
@@ -131,7 +192,7 @@ class Outbox:
         rows = [dict(m) for m in messages]
         if rows:
             async with self.db.write() as conn:
-                await conn.execute(self.db.insert(outbox).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+                await enqueue_in(self.db, conn, rows)
 
     async def claim(self, now: datetime, limit: int, keys: Sequence[str] | None = None) -> list[Message]:
         """Ready messages (and ones whose claimant's lease ran out), each under a fresh fencing token; ``keys``
@@ -139,25 +200,19 @@ class Outbox:
 
         Claiming is not an attempt: only a send that fails counts (see `settle`).
         """
-        token = f"{self.instance}:{uuid.uuid4().hex[:12]}"
-        ready = or_(and_(outbox.c.status == PENDING, outbox.c.not_before <= now),
-                    and_(outbox.c.status == SENDING, outbox.c.lease_until < now))
+        values: dict[str, Any] = {"now": now, "limit": limit, "until": now + self.lease,
+                                  "token": f"{self.instance}:{uuid.uuid4().hex[:12]}"}
+        statement = _CLAIM if keys is None else _CLAIM_KEYS
         if keys is not None:
-            ready = and_(ready, outbox.c.key.in_(list(keys)))
-        chosen = select(outbox.c.id).where(ready).order_by(outbox.c.not_before, outbox.c.id).limit(limit) \
-            .with_for_update(skip_locked=True).cte("chosen")
-        statement = (update(outbox).where(outbox.c.id == chosen.c.id)
-                     .values(status=SENDING, claimed_by=token, lease_until=now + self.lease)
-                     .returning(outbox.c.id, outbox.c.key, outbox.c.ticket_id, outbox.c.purpose, outbox.c.recipient,
-                                outbox.c.tenant_id, outbox.c.payload, outbox.c.attempts, outbox.c.claimed_by))
+            values["keys"] = list(keys)
         async with self.db.write() as conn:
-            found = [Message(*row) for row in await conn.execute(statement)]
+            found = [Message(*row) for row in await conn.execute(statement, values)]
         return sorted(found, key=lambda m: m.id)
 
     @staticmethod
-    def _fenced(messages: Sequence[Message]) -> Any:
-        """Each message only under its own claim (one statement shape whatever their number)."""
-        return tuple_(outbox.c.id, outbox.c.claimed_by).in_([(m.id, m.claim) for m in messages])
+    def _claims(messages: Sequence[Message]) -> list[tuple[int, str]]:
+        """The (id, fencing token) pairs `_FENCED` matches: each message only under its own claim."""
+        return [(m.id, m.claim) for m in messages]
 
     async def hold(self, messages: Sequence[Message], now: datetime) -> set[int]:
         """Extend the lease of those no other process has taken over (just before sending); the ids still ours.
@@ -165,10 +220,9 @@ class Outbox:
         The claim token is the fence: a replica that took a message over after our lease ran out changed it, so
         this matches nothing for that message, atomically with its claim.
         """
-        statement = (update(outbox).where(self._fenced(messages), outbox.c.status == SENDING)
-                     .values(lease_until=now + self.lease).returning(outbox.c.id))
+        values = {"claims": self._claims(messages), "until": now + self.lease}
         async with self.db.write() as conn:
-            return {row[0] for row in await conn.execute(statement)}
+            return {row[0] for row in await conn.execute(_HOLD, values)}
 
     async def settle(self, message: Message, status: str, now: datetime, *, error: str | None = None,
                      not_before: datetime | None = None, failed: bool = False) -> bool:
@@ -187,11 +241,9 @@ class Outbox:
             values["sent_at"] = now
         if not_before is not None:
             values["not_before"] = not_before
-        if failed:
-            values["attempts"] = outbox.c.attempts + 1
+        values["claims"] = self._claims(messages)
         async with self.db.write() as conn:
-            done = await conn.execute(update(outbox).where(self._fenced(messages), outbox.c.status == SENDING)
-                                      .values(**values))
+            done = await conn.execute(_SETTLE_FAILED if failed else _SETTLE, values)
         return done.rowcount == len(messages)
 
     async def counts(self) -> dict[str, int]:
@@ -224,4 +276,4 @@ async def enqueue_in(db: Database, conn: AsyncConnection, messages: Iterable[Map
     is left as it is."""
     rows = [dict(m) for m in messages]
     if rows:
-        await conn.execute(db.insert(outbox).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+        await conn.execute(_upserts(db).outbox, rows)
