@@ -109,3 +109,20 @@ def test_amsterdam_windows_follow_local_time() -> None:
     cal = WorkingCalendar("s", AMSTERDAM, (Window(WEEKDAYS, 510, 1020),), HolidaySource("NL"))
     assert cal.open_of(date(2025, 3, 31)) == utc("2025-03-31T06:30:00+00:00")  # CEST
     assert cal.open_of(date(2025, 3, 28)) == utc("2025-03-28T07:30:00+00:00")  # CET
+
+
+def test_a_ten_year_closure_is_refused_even_when_later_dates_are_laid_out() -> None:
+    """Dates laid out for a query years later must not let an addition reach past the ten-year limit."""
+    closed_from = date(2025, 1, 1)
+    shut = london_9_to_5(closures=frozenset(closed_from + timedelta(days=i) for i in range(3700)))
+    assert shut.add(utc("2036-06-02T10:00:00+00:00"), timedelta(hours=1)) == utc("2036-06-02T11:00:00+00:00")
+    with pytest.raises(CalendarError, match="no working time within ten years"):
+        shut.add(utc("2025-01-01T10:00:00+00:00"), timedelta(hours=1))
+    assert shut.add(utc("2025-03-03T10:00:00+00:00"), timedelta(hours=1)) == utc("2035-02-19T10:00:00+00:00")
+
+
+def test_a_whole_day_of_twenty_five_hours_is_counted_to_its_end() -> None:
+    """The longest working segment there is (a whole day on the night clocks go back) ends at its midnight."""
+    always = WorkingCalendar("all-day", LONDON, (Window(frozenset(range(7)), 0, 1440),))
+    assert always.add(utc("2025-10-25T23:00:00+00:00"), timedelta(hours=25)) == utc("2025-10-27T00:00:00+00:00")
+    assert always.add(utc("2025-10-25T23:00:00+00:00"), timedelta(hours=24)) == utc("2025-10-26T23:00:00+00:00")

@@ -21,6 +21,7 @@ from sla.calendars import HolidaySource, Window, WorkingCalendar
 from sla.clock import TargetState, _timed_state
 from sla.deadlines import due_at
 from sla.model import Policy, TargetSpec
+from sla.timeline import EPOCH, grown, to_seconds
 
 ZERO = timedelta(0)
 ALL_DAYS = frozenset(range(7))
@@ -156,6 +157,18 @@ def test_open_and_next_opening_match_the_walk(case: tuple[WorkingCalendar, datet
 def test_closing_of_the_nth_working_day_matches_the_walk(case: tuple[WorkingCalendar, datetime], n: int) -> None:
     cal, t = case
     assert cal.close_after_working_days(t, n) == ref_close_after(cal, t, n)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases(), durations)
+def test_a_freshly_laid_out_span_adds_as_the_walk_does(case: tuple[WorkingCalendar, datetime],
+                                                        amount: timedelta) -> None:
+    """`Span.add`, which answers whenever a calendar lays out new dates, agrees with the walk (or says past me)."""
+    cal, t = case
+    start, seconds = t.replace(microsecond=0), amount // timedelta(seconds=1)
+    span = grown(None, cal.tz, cal.segments, to_seconds(start))
+    due, expected = span.add(to_seconds(start), seconds), ref_add(cal, start, timedelta(seconds=seconds))
+    assert due == expected if due is not None else expected >= EPOCH + timedelta(seconds=span.hi)
 
 
 def test_a_fresh_calendar_queried_backwards_in_time_agrees() -> None:
