@@ -31,6 +31,8 @@ SEARCH_LIMIT_DAYS = 3660
 """How far ahead a calendar looks for working time before it gives up (ten years)."""
 NEAR_LIMIT = (SEARCH_LIMIT_DAYS - 2) * DAY
 """An addition reaching further than this is checked against the limit date by date."""
+LONGEST_SEGMENT = 3 * DAY
+"""A working segment lies within one local date, and no date has lasted 72 hours (the longest, 48)."""
 OFFSETS: list[timedelta] = []
 """``OFFSETS[k]`` is k seconds, for k up to the longest working segment laid out so far."""
 CHUNK_DAYS = 366
@@ -60,9 +62,12 @@ def local_midnight(tz: ZoneInfo, ordinal: int) -> int:
     return to_seconds(datetime.combine(date.fromordinal(ordinal), time()).replace(tzinfo=tz))
 
 
-def _offsets_upto(seconds: int) -> None:
-    """Extend `OFFSETS` to hold every whole number of seconds up to ``seconds``."""
-    OFFSETS.extend(timedelta(0, k) for k in range(len(OFFSETS), seconds + 1))
+def offsets_upto(table: list[timedelta], seconds: int) -> None:
+    """Extend a table like `OFFSETS` to hold every whole number of seconds up to ``seconds`` (a segment's length)."""
+    if seconds > LONGEST_SEGMENT:
+        raise ValueError(f"a working segment of {seconds} s is longer than any local date")
+    while len(table) <= seconds:
+        table.append(timedelta(0, len(table)))
 
 
 class Span:
@@ -93,7 +98,7 @@ class Span:
         self.lo, self.hi = self.midnights[0], self.midnights[-1]
         self.safe_hi = self.hi - 2 * DAY  # an instant below it has a whole day covered after it
         self.near_lo = max(self.lo, self.hi - NEAR_LIMIT)  # from here on, all of the span is near
-        _offsets_upto(max((c - o for o, c in zip(self.opens, self.closes, strict=True)), default=0))
+        offsets_upto(OFFSETS, max((c - o for o, c in zip(self.opens, self.closes, strict=True)), default=0))
 
     def _add_day(self, ordinal: int, spans: list[tuple[int, int]]) -> None:
         total = self.through[-1] if self.through else 0

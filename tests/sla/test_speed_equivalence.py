@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ from sla.calendars import HolidaySource, Window, WorkingCalendar
 from sla.clock import TargetState, _timed_state
 from sla.deadlines import due_at
 from sla.model import Policy, TargetSpec
-from sla.timeline import EPOCH, grown, to_seconds
+from sla.timeline import EPOCH, LONGEST_SEGMENT, grown, offsets_upto, to_seconds
 
 ZERO = timedelta(0)
 ALL_DAYS = frozenset(range(7))
@@ -169,6 +170,19 @@ def test_a_freshly_laid_out_span_adds_as_the_walk_does(case: tuple[WorkingCalend
     span = grown(None, cal.tz, cal.segments, to_seconds(start))
     due, expected = span.add(to_seconds(start), seconds), ref_add(cal, start, timedelta(seconds=seconds))
     assert due == expected if due is not None else expected >= EPOCH + timedelta(seconds=span.hi)
+
+
+def test_the_table_of_offsets_grows_to_the_longest_segment_and_no_further() -> None:
+    table: list[timedelta] = []
+    offsets_upto(table, 3)
+    assert table == [timedelta(seconds=k) for k in range(4)]
+    offsets_upto(table, 2)
+    offsets_upto(table, 5)
+    assert table == [timedelta(seconds=k) for k in range(6)]
+    offsets_upto(table, LONGEST_SEGMENT)
+    assert len(table) == LONGEST_SEGMENT + 1 and table[-1] == timedelta(days=3)
+    with pytest.raises(ValueError, match="longer than any local date"):
+        offsets_upto(table, LONGEST_SEGMENT + 1)
 
 
 def test_a_fresh_calendar_queried_backwards_in_time_agrees() -> None:
