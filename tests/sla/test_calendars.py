@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ import pytest
 
 from sla.calendars import ElapsedCalendar, HolidaySource, Window, WorkingCalendar, whole_days_of
 from sla.errors import CalendarError
+from sla.timeline import Span
 
 LONDON = ZoneInfo("Europe/London")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -126,3 +128,22 @@ def test_a_whole_day_of_twenty_five_hours_is_counted_to_its_end() -> None:
     always = WorkingCalendar("all-day", LONDON, (Window(frozenset(range(7)), 0, 1440),))
     assert always.add(utc("2025-10-25T23:00:00+00:00"), timedelta(hours=25)) == utc("2025-10-27T00:00:00+00:00")
     assert always.add(utc("2025-10-25T23:00:00+00:00"), timedelta(hours=24)) == utc("2025-10-26T23:00:00+00:00")
+
+
+class SearchCountingCalendar(WorkingCalendar):
+    """A working calendar that counts the additions that had to lay out dates or search beyond them."""
+
+    searches = 0
+
+    def _grow_until(self, t: float, start: datetime, attempt: Callable[[Span], datetime | None]) -> datetime:
+        self.searches += 1
+        return super()._grow_until(t, start, attempt)
+
+
+def test_additions_within_laid_out_dates_answer_without_a_search() -> None:
+    cal = SearchCountingCalendar("wh", LONDON, (Window(WEEKDAYS, 9 * 60, 17 * 60),), HolidaySource("GB", "ENG"))
+    start = utc("2025-11-24T10:00:00+00:00")
+    assert cal.add(start, timedelta(hours=1)) == utc("2025-11-24T11:00:00+00:00")  # lays out the dates
+    assert cal.add(start, timedelta(hours=30)) == utc("2025-11-27T16:00:00+00:00")
+    assert cal.add(start + timedelta(microseconds=5), timedelta(hours=2)) == utc("2025-11-24T12:00:00.000005+00:00")
+    assert cal.searches == 1

@@ -172,6 +172,15 @@ def test_a_freshly_laid_out_span_adds_as_the_walk_does(case: tuple[WorkingCalend
     assert due == expected if due is not None else expected >= EPOCH + timedelta(seconds=span.hi)
 
 
+@pytest.mark.parametrize("which", range(len(_awkward())))
+def test_an_addition_past_the_laid_out_dates_searches_on(which: int) -> None:
+    """From an instant whose dates are laid out, an answer beyond them is found by laying out more."""
+    cal, start = _awkward()[which], datetime(2025, 11, 24, 10, tzinfo=UTC)
+    cal.add(start, ZERO)
+    two_years = ref_measure(cal, start, start + timedelta(days=800))
+    assert cal.add(start, two_years) == ref_add(cal, start, two_years)
+
+
 def test_the_table_of_offsets_grows_to_the_longest_segment_and_no_further() -> None:
     table: list[timedelta] = []
     offsets_upto(table, 3)
