@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from sla import PolicyLibrary
 from sla.calendars import ElapsedCalendar, HolidaySource, Window, WorkingCalendar, whole_days_of
+from sla.deadlines import ELAPSED, allowance, calendar_of
 from sla.errors import CalendarError
 from sla.timeline import Span
 
@@ -147,3 +149,12 @@ def test_additions_within_laid_out_dates_answer_without_a_search() -> None:
     assert cal.add(start, timedelta(hours=30)) == utc("2025-11-27T16:00:00+00:00")
     assert cal.add(start + timedelta(microseconds=5), timedelta(hours=2)) == utc("2025-11-24T12:00:00.000005+00:00")
     assert cal.searches == 1
+
+
+def test_a_calendar_days_target_that_names_a_calendar_still_runs_on_elapsed_time() -> None:
+    """Vodafone's P4 resolution (7 calendar days placed by the working calendar) allows 7 whole days."""
+    policy = PolicyLibrary.load().get("vodafone-vone-m")
+    spec = policy.target_sets["P4"]["resolution"]
+    assert spec.rule == "calendar_days" and spec.calendar == "working"
+    assert calendar_of(spec, policy) is ELAPSED
+    assert allowance(spec, policy, utc("2025-11-24T10:00:00+00:00")) == timedelta(days=7)
