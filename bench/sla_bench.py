@@ -81,13 +81,16 @@ def compare_with_pandas(rng: random.Random, n: int) -> None:
     cases = working_hour_additions(rng, n)
     holidays = [d for year in range(2022, 2029) for d, _ in
                 __import__("holidays").country_holidays("GB", subdiv="ENG", years=year).items()]
+    # Both sides build their 40 amounts once and look one up per addition (building a timedelta costs
+    # about half as much as the addition itself, and pandas is not charged for building its offsets).
     offsets = {h: pd.offsets.CustomBusinessHour(n=h, start="09:00", end="17:00", holidays=holidays)
                for h in range(1, 41)}
+    durations = {h: timedelta(hours=h) for h in range(1, 41)}
     local = [(pd.Timestamp(s.astimezone(LONDON).replace(tzinfo=None)), h) for s, h in cases]
 
     def ours() -> None:
         for start, hours in cases:
-            calendar.add(start, timedelta(hours=hours))
+            calendar.add(start, durations[hours])
 
     def theirs() -> None:
         for start, hours in local:

@@ -9,26 +9,35 @@ place each working day's window, so DST nights need no special case.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol, TypeVar
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sla.errors import CalendarError
 from sla.holiday_source import HolidaySource as HolidaySource  # re-exported: policies and tests name it here
 from sla.holiday_source import check_holiday_source as check_holiday_source
-from sla.timeline import CHUNK_DAYS, DAY, EPOCH, MICROSECOND, US, Segment, Span, grown, to_us
+from sla.timeline import (
+    CHUNK_DAYS,
+    DAY,
+    EPOCH,
+    MICROSECOND,
+    NEAR_LIMIT,
+    OFFSETS,
+    SEARCH_LIMIT_DAYS,
+    US,
+    Segment,
+    Span,
+    grown,
+    to_us,
+)
 
 ZERO = timedelta(0)
-Due = TypeVar("Due", int, float)
 ONE_DAY = timedelta(days=1)
-SEARCH_LIMIT_DAYS = 3660
-"""How far ahead a calendar looks for working time before it gives up (ten years)."""
 SEARCH_LIMIT = SEARCH_LIMIT_DAYS * DAY
-NEAR_LIMIT = (SEARCH_LIMIT_DAYS - 2) * DAY
-"""An addition reaching further than this is checked against the limit date by date."""
+NEAR = timedelta(seconds=NEAR_LIMIT)
 
 
 class Calendar(Protocol):
@@ -192,30 +201,35 @@ class WorkingCalendar:
             start = require_aware(start)
         if start.microsecond or duration.microseconds:
             return self._add_exact(start, duration)
-        t = start.timestamp()
+        since = start - EPOCH  # whole seconds, cheaper than start.timestamp()
+        t, amount = since.days * DAY + since.seconds, duration.days * DAY + duration.seconds
         span = self._span
-        if span is None or not span.lo <= t < span.safe_hi:
-            span = self._covering(t)
-        due = span.add(t, duration.days * 86400 + duration.seconds)
-        if due is None or due - t > NEAR_LIMIT:
-            due = self._grow_until(t, start, lambda s: s.add(t, duration.days * 86400 + duration.seconds))
-        return datetime.fromtimestamp(due, UTC)
+        if span is not None and span.near_lo <= t < span.safe_hi:
+            # `Span.add` written out: on this path a method call costs as much as a bisection
+            closes = span.closes
+            i = bisect_right(closes, t)
+            if i < len(closes):
+                opens, through = span.opens[i], span.through
+                target = (t if t > opens else opens) - span.shift[i] + amount
+                j = i if target <= through[i] else bisect_left(through, target, i + 1)
+                if j < len(through):
+                    return span.opened[j] + OFFSETS[target - span.before[j]]
+        return self._grow_until(t, start, lambda s: s.add(t, amount))
 
     def _add_exact(self, start: datetime, duration: timedelta) -> datetime:
         """`add` in integer microseconds, for instants or durations finer than a second."""
         us, amount = to_us(start), duration // MICROSECOND
-        span = self._span_for(us // US)
-        due = span.add_us(us, amount)
-        if due is None or due - us > NEAR_LIMIT * US:
-            due = self._grow_until(us // US, start, lambda s: s.add_us(us, amount), US)
-        return EPOCH + timedelta(0, 0, due)
+        due = self._span_for(us // US).add_us(us, amount)
+        if due is None or due - start > NEAR:
+            due = self._grow_until(us // US, start, lambda s: s.add_us(us, amount))
+        return due
 
-    def _grow_until(self, t: float, start: datetime, attempt: Callable[[Span], Due | None], unit: int = 1) -> Due:
+    def _grow_until(self, t: float, start: datetime, attempt: Callable[[Span], datetime | None]) -> datetime:
         """Grow the span until ``attempt`` answers, up to ten years of dates after ``t``."""
         span = self._span_for(t)
         while (due := attempt(span)) is None and span.hi - t <= SEARCH_LIMIT:
             span = self._covering(t, CHUNK_DAYS)
-        if due is None or span.segment_day(-(-due // unit)) >= span.ordinal(t) + SEARCH_LIMIT_DAYS:
+        if due is None or span.segment_day(-(-to_us(due) // US)) >= span.ordinal(t) + SEARCH_LIMIT_DAYS:
             raise CalendarError(f"calendar {self.name!r} has no working time within ten years of {start}")
         return due
 

@@ -68,11 +68,10 @@ def calendar_of(spec: TargetSpec, policy: Policy) -> Calendar:
 
 def due_at(spec: TargetSpec, policy: Policy, start: datetime) -> datetime:
     """The earliest instant at which the target's allowance, started at ``start``, is used up."""
-    if start.tzinfo is not UTC:
-        start = require_aware(start)
-    if spec.duration is not None and spec.rule == "duration":  # the common rule, without a dispatch
-        return policy.calendars[spec.calendar or ""].add(start, spec.duration)
-    return _RULES[spec.rule](spec, policy, start)
+    duration = spec.duration
+    if duration is not None and spec.rule == "duration":  # the common rule, without a dispatch
+        return policy.calendars[spec.calendar or ""].add(start, duration)  # which checks and converts ``start``
+    return _RULES[spec.rule](spec, policy, start if start.tzinfo is UTC else require_aware(start))
 
 
 def allowance(spec: TargetSpec, policy: Policy, start: datetime) -> timedelta:

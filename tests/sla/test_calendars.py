@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from sla import PolicyLibrary
 from sla.calendars import ElapsedCalendar, HolidaySource, Window, WorkingCalendar, whole_days_of
+from sla.deadlines import ELAPSED, allowance, calendar_of
 from sla.errors import CalendarError
+from sla.timeline import Span
 
 LONDON = ZoneInfo("Europe/London")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -109,3 +113,48 @@ def test_amsterdam_windows_follow_local_time() -> None:
     cal = WorkingCalendar("s", AMSTERDAM, (Window(WEEKDAYS, 510, 1020),), HolidaySource("NL"))
     assert cal.open_of(date(2025, 3, 31)) == utc("2025-03-31T06:30:00+00:00")  # CEST
     assert cal.open_of(date(2025, 3, 28)) == utc("2025-03-28T07:30:00+00:00")  # CET
+
+
+def test_a_ten_year_closure_is_refused_even_when_later_dates_are_laid_out() -> None:
+    """Dates laid out for a query years later must not let an addition reach past the ten-year limit."""
+    closed_from = date(2025, 1, 1)
+    shut = london_9_to_5(closures=frozenset(closed_from + timedelta(days=i) for i in range(3700)))
+    assert shut.add(utc("2036-06-02T10:00:00+00:00"), timedelta(hours=1)) == utc("2036-06-02T11:00:00+00:00")
+    assert shut.add(utc("2025-03-03T10:00:00+00:00"), timedelta(hours=1)) == utc("2035-02-19T10:00:00+00:00")
+    with pytest.raises(CalendarError, match="no working time within ten years"):  # now from dates laid out
+        shut.add(utc("2025-01-01T10:00:00+00:00"), timedelta(hours=1))
+
+
+def test_a_whole_day_of_twenty_five_hours_is_counted_to_its_end() -> None:
+    """The longest working segment there is (a whole day on the night clocks go back) ends at its midnight."""
+    always = WorkingCalendar("all-day", LONDON, (Window(frozenset(range(7)), 0, 1440),))
+    assert always.add(utc("2025-10-25T23:00:00+00:00"), timedelta(hours=25)) == utc("2025-10-27T00:00:00+00:00")
+    assert always.add(utc("2025-10-25T23:00:00+00:00"), timedelta(hours=24)) == utc("2025-10-26T23:00:00+00:00")
+
+
+class SearchCountingCalendar(WorkingCalendar):
+    """A working calendar that counts the additions that had to lay out dates or search beyond them."""
+
+    searches = 0
+
+    def _grow_until(self, t: float, start: datetime, attempt: Callable[[Span], datetime | None]) -> datetime:
+        self.searches += 1
+        return super()._grow_until(t, start, attempt)
+
+
+def test_additions_within_laid_out_dates_answer_without_a_search() -> None:
+    cal = SearchCountingCalendar("wh", LONDON, (Window(WEEKDAYS, 9 * 60, 17 * 60),), HolidaySource("GB", "ENG"))
+    start = utc("2025-11-24T10:00:00+00:00")
+    assert cal.add(start, timedelta(hours=1)) == utc("2025-11-24T11:00:00+00:00")  # lays out the dates
+    assert cal.add(start, timedelta(hours=30)) == utc("2025-11-27T16:00:00+00:00")
+    assert cal.add(start + timedelta(microseconds=5), timedelta(hours=2)) == utc("2025-11-24T12:00:00.000005+00:00")
+    assert cal.searches == 1
+
+
+def test_a_calendar_days_target_that_names_a_calendar_still_runs_on_elapsed_time() -> None:
+    """Vodafone's P4 resolution (7 calendar days placed by the working calendar) allows 7 whole days."""
+    policy = PolicyLibrary.load().get("vodafone-vone-m")
+    spec = policy.target_sets["P4"]["resolution"]
+    assert spec.rule == "calendar_days" and spec.calendar == "working"
+    assert calendar_of(spec, policy) is ELAPSED
+    assert allowance(spec, policy, utc("2025-11-24T10:00:00+00:00")) == timedelta(days=7)

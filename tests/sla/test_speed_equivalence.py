@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ from sla.calendars import HolidaySource, Window, WorkingCalendar
 from sla.clock import TargetState, _timed_state
 from sla.deadlines import due_at
 from sla.model import Policy, TargetSpec
+from sla.timeline import EPOCH, LONGEST_SEGMENT, grown, offsets_upto, to_seconds
 
 ZERO = timedelta(0)
 ALL_DAYS = frozenset(range(7))
@@ -156,6 +158,40 @@ def test_open_and_next_opening_match_the_walk(case: tuple[WorkingCalendar, datet
 def test_closing_of_the_nth_working_day_matches_the_walk(case: tuple[WorkingCalendar, datetime], n: int) -> None:
     cal, t = case
     assert cal.close_after_working_days(t, n) == ref_close_after(cal, t, n)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases(), durations)
+def test_a_freshly_laid_out_span_adds_as_the_walk_does(case: tuple[WorkingCalendar, datetime],
+                                                        amount: timedelta) -> None:
+    """`Span.add`, which answers whenever a calendar lays out new dates, agrees with the walk (or says past me)."""
+    cal, t = case
+    start, seconds = t.replace(microsecond=0), amount // timedelta(seconds=1)
+    span = grown(None, cal.tz, cal.segments, to_seconds(start))
+    due, expected = span.add(to_seconds(start), seconds), ref_add(cal, start, timedelta(seconds=seconds))
+    assert due == expected if due is not None else expected >= EPOCH + timedelta(seconds=span.hi)
+
+
+@pytest.mark.parametrize("which", range(len(_awkward())))
+def test_an_addition_past_the_laid_out_dates_searches_on(which: int) -> None:
+    """From an instant whose dates are laid out, an answer beyond them is found by laying out more."""
+    cal, start = _awkward()[which], datetime(2025, 11, 24, 10, tzinfo=UTC)
+    cal.add(start, ZERO)
+    two_years = ref_measure(cal, start, start + timedelta(days=800))
+    assert cal.add(start, two_years) == ref_add(cal, start, two_years)
+
+
+def test_the_table_of_offsets_grows_to_the_longest_segment_and_no_further() -> None:
+    table: list[timedelta] = []
+    offsets_upto(table, 3)
+    assert table == [timedelta(seconds=k) for k in range(4)]
+    offsets_upto(table, 2)
+    offsets_upto(table, 5)
+    assert table == [timedelta(seconds=k) for k in range(6)]
+    offsets_upto(table, LONGEST_SEGMENT)
+    assert len(table) == LONGEST_SEGMENT + 1 and table[-1] == timedelta(days=3)
+    with pytest.raises(ValueError, match="longer than any local date"):
+        offsets_upto(table, LONGEST_SEGMENT + 1)
 
 
 def test_a_fresh_calendar_queried_backwards_in_time_agrees() -> None:
