@@ -132,7 +132,7 @@ class TicketService:
             outbound.kick(self.s.scheduler, [row["key"] for row in said if row is not None])
             delivered = all(row is not None for row in said)
             if self.s.scheduler is not None:
-                await self.s.scheduler.replan(ticket.id)
+                await self.s.scheduler.replan(ticket.id, loaded=(ticket, events))  # as read just now
             told: list[Row | None] = []
             if decision.kind == "info_added":
                 ticket, events, reclassified, told = await self._reclassify_from_update(customer, ticket, decision,
