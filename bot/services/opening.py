@@ -30,7 +30,7 @@ from bot.services.tickets import Known, TicketService
 from bot.services.views import clock_events, policy_of
 from bot.store.conversations import TURN_ACTIVITY, ConcurrentWriteError
 from bot.store.schema import timers
-from bot.store.tickets import InTransaction, NewTicket, Ticket
+from bot.store.tickets import Event, InTransaction, NewTicket, Ticket
 from dialogs import intake
 from sla import RequestError, classify
 from sla.classify import facts_from_mapping
@@ -75,9 +75,10 @@ async def open_ticket(s: Services, context: TurnContext, submission: intake.Subm
     new = _new_ticket(context, customer, submission, ctx)
     known = await tickets.people(customer, new.reporter_id)
     target = await _channel_target(s, context, customer)
+    read: list[list[Event]] = []  # the new ticket's events, as its transaction read them for its timers
 
     async def also(conn: AsyncConnection, ticket: Ticket) -> None:
-        await _caused(s, conn, context, customer, ticket, report_key, ctx.now, ctx.tz, target)
+        read[:] = [await _caused(s, conn, context, customer, ticket, report_key, ctx.now, ctx.tz, target)]
 
     try:
         ticket, opened = await s.tickets.open(new, at=ctx.now, key=report_key, prepare=clear_state, also=also)
@@ -94,7 +95,8 @@ async def open_ticket(s: Services, context: TurnContext, submission: intake.Subm
         if turn is not None:
             turn.done = True  # in the transaction that opened it
         outbound.kick(s.scheduler, [channel_key(report_key)])
-    await answer_opened(s, context, customer, ticket, report_key, ctx.tz, known, held=opened)
+    await answer_opened(s, context, customer, ticket, report_key, ctx.tz, known, held=opened,
+                        events=read[0] if opened and read else None)
     return ticket
 
 
@@ -133,10 +135,11 @@ def reported(customer: Customer, kind: str, answers: Mapping[str, Any], who: tup
 
 async def _caused(s: Services, conn: AsyncConnection, context: TurnContext, customer: Customer, ticket: Ticket,
                   report_key: str, now: datetime, tz: ZoneInfo, target: ChannelTarget | None,
-                  told: Reporter | None = None) -> None:
+                  told: Reporter | None = None) -> list[Event]:
     """Everything the new ticket causes, in its own transaction: messages queued (their cards are drawn when
-    sent), timers planned, the activity done. Nothing slow happens here. ``told``: the reporter is elsewhere
-    (not this turn's sender), so their card goes by the outbox with its own words instead of as the reply."""
+    sent), timers planned, the activity done; its events as read there. Nothing slow happens here. ``told``: the
+    reporter is elsewhere (not this turn's sender), so their card goes by the outbox with its own words instead of
+    as the reply."""
     card = outbound.row(card_key(report_key), ticket_id=ticket.id, purpose="ticket_card",
                         recipient=f"conversation:{ticket.reporter_conversation_id}",
                         tenant_id=told.tenant_id if told else None, now=now,
@@ -150,10 +153,11 @@ async def _caused(s: Services, conn: AsyncConnection, context: TurnContext, cust
     else:
         rows.append(_channel_row(context, customer, ticket, report_key, target, now))
     await enqueue_in(s.db, conn, rows)
-    await _plan_timers(s, conn, ticket, s.clock.now() if told else now)
+    events = await _plan_timers(s, conn, ticket, s.clock.now() if told else now)
     if context.activity.id and told is None:
         await s.conversations.finish_activity(context.activity.id, now, conn=conn,
                                               outcome={"ticket": ticket.id, "intake": report_key})
+    return events
 
 
 @dataclass(frozen=True)
@@ -206,24 +210,28 @@ async def _channel_target(s: Services, context: TurnContext, customer: Customer)
     return None
 
 
-async def _plan_timers(s: Services, conn: AsyncConnection, ticket: Ticket, now: datetime) -> None:
-    """The new ticket's timers (P1 ping, reminders, escalation ladder), in the transaction that opens it."""
+async def _plan_timers(s: Services, conn: AsyncConnection, ticket: Ticket, now: datetime) -> list[Event]:
+    """The new ticket's timers (P1 ping, reminders, escalation ladder), in the transaction that opens it; the
+    events they were planned from."""
     events = await s.tickets.events(ticket.id, conn=conn)
     settings = s.scheduler.settings if s.scheduler is not None else p.DEFAULT_SETTINGS
     try:
         planned = p.plan(policy_of(ticket), clock_events(ticket, events), now, ticket.status, settings)
     except RequestError:  # out of scope: no clock, so nothing to remind anyone of
-        return
+        return events
     rows = [{"key": t.key(ticket.id), "ticket_id": ticket.id, "kind": t.kind, "target": t.target,
              "due_at": t.due_at, "point_at": t.point_at, "status": PENDING, "created_at": now} for t in planned]
     if rows:
         await conn.execute(s.db.insert(timers).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+    return events
 
 
 async def answer_opened(s: Services, context: TurnContext, customer: Customer, ticket: Ticket, report_key: str,
-                        tz: ZoneInfo, known: Known | None = None, held: bool = False) -> None:
+                        tz: ZoneInfo, known: Known | None = None, held: bool = False,
+                        events: list[Event] | None = None) -> None:
     """"Ticket X is open" with the card, once: the turn that opened the ticket holds the queued card (``held``),
-    a re-delivery takes it over if nobody has; else the card is on its way, and this answer is in words."""
+    a re-delivery takes it over if nobody has; else the card is on its way, and this answer is in words.
+    ``events``: the ticket's events as the transaction that opened it read them (else they are read here)."""
     key, now = card_key(report_key), s.clock.now()
     lease = s.scheduler.outbox.lease if s.scheduler is not None else timedelta(seconds=60)
     if not held and not await outbound.take_for_reply(s.db, key, outbound.REPLY, now, lease):
@@ -231,7 +239,9 @@ async def answer_opened(s: Services, context: TurnContext, customer: Customer, t
         return
     outbound.crash_point("before_reply")
     tickets = TicketService(s)
-    card = await tickets.card_for(customer, ticket, await s.tickets.events(ticket.id), REPORTER, tz, known=known)
+    if events is None:
+        events = await s.tickets.events(ticket.id)
+    card = await tickets.card_for(customer, ticket, events, REPORTER, tz, known=known)
     try:
         sent = await context.send_activity(card_message(card, opened_text(ticket)))
     except ConnectorError as exc:  # the outbox sends it now, and retries
