@@ -67,7 +67,7 @@ _SETTLE_FAILED = _SETTLE.values(attempts=outbox.c.attempts + 1)
 
 @dataclass(frozen=True)
 class _Upserts:
-    """The statements whose ON CONFLICT clause is the database's own, built once per kind of database."""
+    """The statements whose ON CONFLICT clause is the database's own (`Database.built_once`)."""
 
     timers: Executable
     outbox: Executable
@@ -76,16 +76,6 @@ class _Upserts:
     def build(db: Database) -> _Upserts:
         return _Upserts(timers=db.insert(timers).on_conflict_do_nothing(index_elements=["key"]),
                         outbox=db.insert(outbox).on_conflict_do_nothing(index_elements=["key"]))
-
-
-_UPSERTS: dict[bool, _Upserts] = {}
-
-
-def _upserts(db: Database) -> _Upserts:
-    """The ON CONFLICT statements for this database's kind (SQLite's or PostgreSQL's)."""
-    if db.is_sqlite not in _UPSERTS:
-        _UPSERTS[db.is_sqlite] = _Upserts.build(db)
-    return _UPSERTS[db.is_sqlite]
 
 
 @dataclass(frozen=True)
@@ -124,13 +114,11 @@ class TimerStore:
 
     async def replan_all(self, plans: Mapping[int, Sequence[PlannedTimer]], now: datetime) -> None:
         """`replan` for several tickets, in one transaction."""
-        rows = [{"key": p.key(ticket_id), "ticket_id": ticket_id, "kind": p.kind, "target": p.target,
-                 "due_at": p.due_at, "point_at": p.point_at, "status": PENDING, "created_at": now}
-                for ticket_id, planned in plans.items() for p in planned]
+        rows = _timer_rows(plans, now)
         ids = list(plans)
         async with self.db.write() as conn:
             if rows:
-                await conn.execute(_upserts(self.db).timers, rows)
+                await conn.execute(self.db.built_once(_Upserts.build).timers, rows)
             for some in _chunks(ids):  # a timer's key names its ticket, so each ticket keeps exactly its own keys
                 these = set(some)
                 keys = [row["key"] for row in rows if row["ticket_id"] in these]
@@ -171,9 +159,7 @@ class TimerStore:
     async def add(self, ticket_id: int, timer: PlannedTimer, now: datetime, key: str) -> None:
         """A one-off timer outside the plan (a snoozed reminder)."""
         async with self.db.write() as conn:
-            await conn.execute(self.db.insert(timers).values(
-                key=key, ticket_id=ticket_id, kind=timer.kind, target=timer.target, due_at=timer.due_at,
-                point_at=timer.point_at, status=PENDING, created_at=now).on_conflict_do_nothing(index_elements=["key"]))
+            await conn.execute(self.db.built_once(_Upserts.build).timers, [_timer_row(ticket_id, timer, now, key)])
 
     async def pending(self, ticket_id: int) -> list[Timer]:
         async with self.db.read() as conn:
@@ -271,9 +257,27 @@ def _chunks(rows: Sequence[T], size: int = 500) -> Iterable[Sequence[T]]:
     return (rows[start:start + size] for start in range(0, len(rows), size))
 
 
+def _timer_rows(plans: Mapping[int, Sequence[PlannedTimer]], now: datetime) -> list[dict[str, Any]]:
+    return [_timer_row(ticket_id, p, now) for ticket_id, planned in plans.items() for p in planned]
+
+
+def _timer_row(ticket_id: int, timer: PlannedTimer, now: datetime, key: str | None = None) -> dict[str, Any]:
+    """A pending timer's row; its key is the plan's own unless given (a one-off, such as a snooze)."""
+    return {"key": key or timer.key(ticket_id), "ticket_id": ticket_id, "kind": timer.kind, "target": timer.target,
+            "due_at": timer.due_at, "point_at": timer.point_at, "status": PENDING, "created_at": now}
+
+
+async def add_timers_in(db: Database, conn: AsyncConnection, ticket_id: int, planned: Sequence[PlannedTimer],
+                        now: datetime) -> None:
+    """A new ticket's timers, inside the caller's transaction (a key added before is left as it is)."""
+    rows = _timer_rows({ticket_id: planned}, now)
+    if rows:
+        await conn.execute(db.built_once(_Upserts.build).timers, rows)
+
+
 async def enqueue_in(db: Database, conn: AsyncConnection, messages: Iterable[Mapping[str, Any]]) -> None:
     """Queue messages inside the caller's transaction (they commit with what caused them); a key queued before
     is left as it is."""
     rows = [dict(m) for m in messages]
     if rows:
-        await conn.execute(_upserts(db).outbox, rows)
+        await conn.execute(db.built_once(_Upserts.build).outbox, rows)

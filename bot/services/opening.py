@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Customer
 from bot.edge.connector import ConnectorError
-from bot.reminders.store import PENDING, enqueue_in
+from bot.reminders.store import add_timers_in, enqueue_in
 from bot.rules import timers as p
 from bot.rules.verbs import REPORTER
 from bot.services import outbound
@@ -29,7 +29,6 @@ from bot.services.context import CUSTOMER_KEY, Services, card_message
 from bot.services.tickets import Known, TicketService
 from bot.services.views import clock_events, policy_of
 from bot.store.conversations import TURN_ACTIVITY, ConcurrentWriteError
-from bot.store.schema import timers
 from bot.store.tickets import Event, InTransaction, NewTicket, Ticket
 from dialogs import intake
 from sla import RequestError, classify
@@ -75,10 +74,11 @@ async def open_ticket(s: Services, context: TurnContext, submission: intake.Subm
     new = _new_ticket(context, customer, submission, ctx)
     known = await tickets.people(customer, new.reporter_id)
     target = await _channel_target(s, context, customer)
-    read: list[list[Event]] = []  # the new ticket's events, as its transaction read them for its timers
+    events: list[Event] | None = None  # the new ticket's events, as its transaction read them for its timers
 
     async def also(conn: AsyncConnection, ticket: Ticket) -> None:
-        read[:] = [await _caused(s, conn, context, customer, ticket, report_key, ctx.now, ctx.tz, target)]
+        nonlocal events
+        events = await _caused(s, conn, context, customer, ticket, report_key, ctx.now, ctx.tz, target)
 
     try:
         ticket, opened = await s.tickets.open(new, at=ctx.now, key=report_key, prepare=clear_state, also=also)
@@ -96,7 +96,7 @@ async def open_ticket(s: Services, context: TurnContext, submission: intake.Subm
             turn.done = True  # in the transaction that opened it
         outbound.kick(s.scheduler, [channel_key(report_key)])
     await answer_opened(s, context, customer, ticket, report_key, ctx.tz, known, held=opened,
-                        events=read[0] if opened and read else None)
+                        events=events if opened else None)
     return ticket
 
 
@@ -219,10 +219,7 @@ async def _plan_timers(s: Services, conn: AsyncConnection, ticket: Ticket, now: 
         planned = p.plan(policy_of(ticket), clock_events(ticket, events), now, ticket.status, settings)
     except RequestError:  # out of scope: no clock, so nothing to remind anyone of
         return events
-    rows = [{"key": t.key(ticket.id), "ticket_id": ticket.id, "kind": t.kind, "target": t.target,
-             "due_at": t.due_at, "point_at": t.point_at, "status": PENDING, "created_at": now} for t in planned]
-    if rows:
-        await conn.execute(s.db.insert(timers).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+    await add_timers_in(s.db, conn, ticket.id, planned, now)
     return events
 
 

@@ -9,13 +9,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 from botbuilder.core import ConversationState, Storage, StoreItem, TurnContext
 from botbuilder.core.bot_state import CachedBotState
 from sqlalchemy import bindparam, delete, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.db import Database
@@ -36,8 +34,8 @@ LIVENESS_LOCK = 7_312_016
 
 @dataclass(frozen=True)
 class _Sql:
-    """The statements every turn runs, built once per dialect: building a SQLAlchemy statement and its cache key
-    costs more CPU than running it (values are bound parameters, passed at each execution)."""
+    """The statements every turn runs, built once per kind of database (`Database.built_once`): building a
+    SQLAlchemy statement and its cache key costs more CPU than running it (values are bound at each execution)."""
 
     upsert_reference: Any
     upsert_user: Any
@@ -54,16 +52,14 @@ class _Sql:
     state_exists: Any
 
 
-def _replacing(insert: Any, table: Any, keys: list[str]) -> Any:
+def _replacing(db: Database, table: Any, keys: list[str]) -> Any:
     """INSERT … ON CONFLICT (keys) DO UPDATE every other column to the inserted row's value."""
-    statement = insert(table)
+    statement = db.insert(table)
     return statement.on_conflict_do_update(
         index_elements=keys, set_={c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys})
 
 
-@cache
-def _sql(is_sqlite: bool) -> _Sql:
-    insert = sqlite.insert if is_sqlite else postgresql.insert
+def _sql(db: Database) -> _Sql:
     activity = processed_activities.c
     by_activity = activity.activity_id == bindparam("b_activity")
     expired = activity.lease_until < bindparam("b_at")
@@ -78,10 +74,10 @@ def _sql(is_sqlite: bool) -> _Sql:
                 .returning(activity.activity_id))
 
     return _Sql(
-        upsert_reference=_replacing(insert, conversation_refs, ["conversation_id"]),
-        upsert_user=_replacing(insert, users, ["aad_object_id"]),
-        upsert_state=_replacing(insert, dialog_state, ["key"]),
-        claim_new=insert(processed_activities).on_conflict_do_nothing(index_elements=["activity_id"])
+        upsert_reference=_replacing(db, conversation_refs, ["conversation_id"]),
+        upsert_user=_replacing(db, users, ["aad_object_id"]),
+        upsert_state=_replacing(db, dialog_state, ["key"]),
+        claim_new=db.insert(processed_activities).on_conflict_do_nothing(index_elements=["activity_id"])
         .returning(activity.activity_id),
         claim_retake_expired=retake(expired),
         claim_retake_abandoned=retake(or_(expired, dead)),  # PostgreSQL, once this process holds its liveness lock
@@ -157,7 +153,7 @@ class ConversationStore:
         self.lease = lease
         self._alive: AsyncConnection | None = None
         self._remembered = Recent(remembered)  # bounded: odd traffic names endless new conversations and users
-        self.sql = _sql(db.is_sqlite)
+        self.sql = db.built_once(_sql)
 
     async def remember(self, *, conversation_id: str, tenant_id: str | None, customer_id: str | None,
                        user_id: str | None, reference: Mapping[str, Any], at: datetime,
@@ -321,7 +317,7 @@ class DatabaseStorage(Storage):  # type: ignore[misc]
     def __init__(self, db: Database, clock: Any) -> None:
         self.db = db
         self.clock = clock
-        self.sql = _sql(db.is_sqlite)
+        self.sql = db.built_once(_sql)
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         """The stored states of ``keys``; those the turn's claim read (`TurnMark.states`) are not read again until

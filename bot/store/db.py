@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -36,6 +36,11 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+Built = TypeVar("Built")
+_BUILT: dict[tuple[Callable[..., Any], bool], Any] = {}
+"""`Database.built_once`'s results, by builder and kind of database."""
 
 
 class Database:
@@ -90,6 +95,15 @@ class Database:
     def insert(self, table: Table) -> Any:
         """INSERT with this database's ON CONFLICT clauses (SQLite's or PostgreSQL's)."""
         return (sqlite if self.is_sqlite else postgresql).insert(table)
+
+    def built_once(self, build: Callable[[Database], Built]) -> Built:
+        """What ``build`` makes for this kind of database (SQLite or PostgreSQL), built once per process: the
+        statements a store runs often, whose building and cache key cost more CPU than running them."""
+        key = (build, self.is_sqlite)
+        if key not in _BUILT:
+            _BUILT[key] = build(self)
+        found: Built = _BUILT[key]
+        return found
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (safe when several replicas start at once)."""

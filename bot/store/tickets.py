@@ -158,7 +158,7 @@ _SUBSCRIBERS = (select(ticket_subscribers).where(ticket_subscribers.c.ticket_id 
 
 @dataclass(frozen=True)
 class _Upserts:
-    """The statements whose ON CONFLICT clause is the database's own, built once per kind of database."""
+    """The statements whose ON CONFLICT clause is the database's own (`Database.built_once`)."""
 
     next_number: Executable
     keep_snapshot: Executable
@@ -171,16 +171,6 @@ class _Upserts:
             ).returning(reference_counters.c.last_number),
             keep_snapshot=db.insert(policy_snapshots).on_conflict_do_nothing(index_elements=["hash"]),
         )
-
-
-_UPSERTS: dict[bool, _Upserts] = {}
-
-
-def _upserts(db: Database) -> _Upserts:
-    """The ON CONFLICT statements for this database's kind (SQLite's or PostgreSQL's)."""
-    if db.is_sqlite not in _UPSERTS:
-        _UPSERTS[db.is_sqlite] = _Upserts.build(db)
-    return _UPSERTS[db.is_sqlite]
 
 
 def snapshot_hash(snapshot: Mapping[str, Any]) -> str:
@@ -250,7 +240,7 @@ class TicketStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._upserts = _upserts(db)
+        self._upserts = db.built_once(_Upserts.build)
         self._stored_snapshots: set[str] = set()
         """Hashes of snapshots known to be stored: a ticket under each committed (snapshots are never deleted)."""
 
