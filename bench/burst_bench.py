@@ -36,7 +36,16 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from intake_bench import ANSWERS as INTAKE_ANSWERS
-from intake_bench import ROOT, SUMMARY_WORDS, cpu_seconds, free_port, fresh_database, percentiles, wait_alive
+from intake_bench import (
+    ROOT,
+    SUMMARY_WORDS,
+    chat_message,
+    cpu_seconds,
+    free_port,
+    fresh_database,
+    percentiles,
+    wait_alive,
+)
 
 TENANT = "00000000-0000-0000-0000-000000000001"  # the demo Maintel customer
 MSP_TENANT = "00000000-0000-0000-0000-0000000000aa"
@@ -83,13 +92,7 @@ class Connector:
 
 
 def activity(user: int, text: str, service_url: str, tenant: str = TENANT, aad: str | None = None) -> dict[str, Any]:
-    aad = aad or f"00000000-0000-0000-0000-{user:012d}"
-    return {"type": "message", "id": f"burst-{user}-{time.monotonic_ns()}", "channelId": "msteams",
-            "serviceUrl": service_url, "text": text, "localTimezone": "Europe/London",
-            "from": {"id": f"29:{aad}", "name": f"Reporter {user}", "aadObjectId": aad},
-            "recipient": {"id": "28:bot", "name": "Bot"},
-            "conversation": {"id": f"a:burst-{user}", "conversationType": "personal", "tenantId": tenant},
-            "channelData": {"tenant": {"id": tenant}}}
+    return chat_message("burst", user, text, service_url, tenant=tenant, aad=aad)
 
 
 def next_message(said: str, decline: bool) -> str | None:

@@ -36,11 +36,10 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.intake_bench import free_port, wait_alive  # noqa: E402
+from bench.intake_bench import chat_message, free_port, wait_alive  # noqa: E402
 from bot.store.db import Database  # noqa: E402
 from bot.store.schema import outbox, tickets, timers  # noqa: E402
 
-TENANT = "00000000-0000-0000-0000-000000000001"  # the demo Maintel customer
 ANSWERS = ["10 minutes ago", "1, 2", "60%", "1 of 3", "no", "no", "Callers hear a busy tone", "confirm"]
 OPEN = re.compile(r"Ticket (\S+) is open")
 
@@ -73,13 +72,7 @@ class Soak:
 
 
 def activity(n: int, text: str, service_url: str) -> dict[str, Any]:
-    user = f"00000000-0000-0000-0000-{n:012d}"
-    return {"type": "message", "id": f"soak-{n}-{time.monotonic_ns()}", "channelId": "msteams",
-            "serviceUrl": service_url, "text": text, "localTimezone": "Europe/London",
-            "from": {"id": f"29:{user}", "name": f"Reporter {n}", "aadObjectId": user},
-            "recipient": {"id": "28:bot", "name": "Bot"},
-            "conversation": {"id": f"a:soak-{n}", "conversationType": "personal", "tenantId": TENANT},
-            "channelData": {"tenant": {"id": TENANT}}}
+    return chat_message("soak", n, text, service_url)
 
 
 async def deliver(session: aiohttp.ClientSession, soak: Soak, body: dict[str, Any]) -> int:

@@ -110,13 +110,20 @@ def conversation_id(n: int) -> str:
 
 
 def activity(n: int, turn: int, text: str, service_url: str) -> dict[str, Any]:
-    user = f"00000000-0000-0000-0000-{n:012d}"
-    return {"type": "message", "id": f"bench-{n}-{turn}-{time.monotonic_ns()}", "channelId": "msteams",
+    return chat_message("bench", n, text, service_url, turn=turn)
+
+
+def chat_message(kind: str, n: int, text: str, service_url: str, *, turn: int | None = None, tenant: str = TENANT,
+                 aad: str | None = None) -> dict[str, Any]:
+    """Reporter ``n``'s message in their 1:1 chat "a:{kind}-{n}", as Teams sends it (a fresh activity id each time)."""
+    user = aad or f"00000000-0000-0000-0000-{n:012d}"
+    sent = f"{kind}-{n}-" + ("" if turn is None else f"{turn}-") + str(time.monotonic_ns())
+    return {"type": "message", "id": sent, "channelId": "msteams",
             "serviceUrl": service_url, "text": text, "localTimezone": "Europe/London",
             "from": {"id": f"29:{user}", "name": f"Reporter {n}", "aadObjectId": user},
             "recipient": {"id": "28:bot", "name": "Bot"},
-            "conversation": {"id": conversation_id(n), "conversationType": "personal", "tenantId": TENANT},
-            "channelData": {"tenant": {"id": TENANT}}}
+            "conversation": {"id": f"a:{kind}-{n}", "conversationType": "personal", "tenantId": tenant},
+            "channelData": {"tenant": {"id": tenant}}}
 
 
 class Run:
