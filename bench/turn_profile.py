@@ -259,7 +259,9 @@ async def one_round(session: aiohttp.ClientSession, servers: dict[str, Server], 
 async def measure_servers(servers: dict[str, Server], echo: Server, rounds: int, reporters: int,
                           concurrency: int, pick: Pick = statistics.median) -> dict[str, dict[str, float]]:
     """CPU ms per turn of each kind (``pick`` of the rounds' figures), per server; the echo bot's under "echo", and
-    under "ratios" the first server's over the echo bot's, round by round, then picked."""
+    under "ratios" the first server's over the echo bot's, round by round, then picked. A round's echo figure is the
+    median of its six (one before each kind): one of them now and then catches the echo bot's own garbage collection
+    (a third dearer), and a ratio to that one alone made a kind look a fifth cheaper than it is."""
     costs: dict[str, dict[str, list[float]]] = {}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=2 * concurrency + 10)) as session:
         for round_ in range(rounds + 1):  # round 0 warms up (imports, caches, the pool) and is not counted
@@ -272,7 +274,8 @@ async def measure_servers(servers: dict[str, Server], echo: Server, rounds: int,
     for name, server in servers.items():
         figures[name]["answers_to_summary"] = server.answers_to_summary
     measured = costs[next(iter(servers))]
-    figures["ratios"] = {kind: pick([cost / echo for cost, echo in zip(measured[kind], echoes[kind], strict=True)])
+    per_round = [statistics.median(round_) for round_ in zip(*echoes.values(), strict=True)]
+    figures["ratios"] = {kind: pick([cost / echo for cost, echo in zip(measured[kind], per_round, strict=True)])
                          for kind in KINDS}
     return figures
 

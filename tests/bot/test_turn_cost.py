@@ -2,10 +2,11 @@
 botbuilder's echo bot measured in the same run, than bench/turn_cost_baseline.json records.
 
 A ratio, not a time: both servers run on the same machine at the same moment, so a slower machine or a busy one
-moves both. Each figure is the least of a few short rounds (noise only ever adds), and when a kind looks dearer
-every kind is measured up to twice more, each keeping its least, before the test fails. After a deliberate change
-in a turn's cost, write the baseline again: `.venv/bin/python bench/turn_profile.py --baseline` (and say why in
-the commit).
+moves both. Each figure is the least of a few short rounds (noise only ever adds), a round's turns over the median
+of that round's echo measurements (one of them now and then catches the echo bot collecting garbage), and when a
+kind looks dearer every kind is measured up to twice more, each keeping its least, before the test fails. After a
+deliberate change in a turn's cost, write the baseline again: `.venv/bin/python bench/turn_profile.py --baseline`
+(and say why in the commit).
 """
 
 from __future__ import annotations
