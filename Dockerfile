@@ -8,13 +8,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY requirements ./requirements
 COPY sla ./sla
 COPY bot ./bot
 COPY dialogs ./dialogs
 COPY adaptive_cards ./adaptive_cards
 COPY reports ./reports
 COPY infra ./infra
-RUN pip install ".[azure]"
+# Exactly the versions the tests ran on (the lock, every hash checked), then the project itself on top of them.
+RUN pip install --require-hashes --no-deps -r requirements/azure.txt
+RUN pip install --no-deps --no-build-isolation .
 
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin faultline \
     && mkdir -p /app/var && chown faultline /app/var
