@@ -87,7 +87,7 @@ async def _start(app: web.Application) -> None:
     settings = app[SETTINGS]
     injected = app[INJECTED]
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-    db = injected["db"] or Database(settings.database_url)
+    db = injected["db"] or Database(settings.database_url, pool=settings.database_pool)
     await db.migrate()
     clock = injected["clock"] or SystemClock()
     telemetry = Telemetry(azure_connection_string=settings.appinsights_connection_string.value)

@@ -46,8 +46,13 @@ _BUILT: dict[tuple[Callable[..., Any], bool], Any] = {}
 class Database:
     """One engine per process; SQLite writes are serialised in-process, PostgreSQL uses row locks."""
 
-    def __init__(self, url: str, **engine_options: Any) -> None:
+    def __init__(self, url: str, *, pool: int = 20, **engine_options: Any) -> None:
+        """``pool`` connections stay open between turns, as many again open for a burst and close after it: a
+        smaller pool than the turns in flight would open and close connections on every turn (a thread and the
+        pragmas on SQLite, a login on PostgreSQL)."""
         self.url = make_url(url)
+        engine_options.setdefault("pool_size", pool)
+        engine_options.setdefault("max_overflow", pool)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             self._prepare_sqlite_file()
@@ -60,7 +65,6 @@ class Database:
             engine_options.setdefault("async_creator", one_trip_creator(args, {
                 **options, **engine_options.pop("connect_args")}))
         else:
-            engine_options.setdefault("pool_size", 10)
             engine_options.setdefault("pool_pre_ping", True)
         # Parameters are users' text and names: never in an error message, and so never in a log line.
         engine_options.setdefault("hide_parameters", True)

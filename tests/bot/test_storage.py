@@ -208,3 +208,30 @@ async def test_a_new_report_is_matched_against_the_customers_newest_open_tickets
     await store.create(new_ticket("other", "OTHER", reported_at=NOW), at=NOW)
     found = await store.open_for_customer("acme", NOW - timedelta(hours=1))
     assert [t.reference for t in found] == [f"ACME-{n:06d}" for n in range(4, OFFERED_AT_MOST + 4)]  # oldest first
+
+
+async def test_turns_in_flight_up_to_the_pool_reuse_its_connections_rather_than_open_new_ones(
+        database: Database) -> None:
+    """Twenty turns at once, twice: the second burst opens no connection (each opening is a thread and the pragmas
+    on SQLite, a login on PostgreSQL; a pool smaller than the turns in flight did that on every turn)."""
+    from sqlalchemy import event, text
+
+    opened: list[object] = []
+    event.listen(database.engine.sync_engine, "connect", lambda connection, record: opened.append(connection))
+    release = asyncio.Event()
+
+    async def turn() -> None:
+        async with database.read() as conn:
+            await conn.execute(text("SELECT 1"))
+            await release.wait()
+
+    for burst in range(2):
+        release.clear()
+        turns = [asyncio.create_task(turn()) for _ in range(20)]
+        await asyncio.sleep(0.2)
+        release.set()
+        await asyncio.gather(*turns)
+        if burst == 0:
+            first = len(opened)
+    assert first >= 1
+    assert len(opened) == first
