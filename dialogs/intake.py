@@ -181,6 +181,11 @@ def _command(turn: Turn) -> Callable[[dict[str, Any], Turn, IntakeContext], Outc
     return next((handler for words, handler in by_words if turn.words in words), None)
 
 
+def waiting(state: Mapping[str, Any], ctx: IntakeContext) -> str:
+    """The question the report in progress waits for, asked again after something else was answered meanwhile."""
+    return f"Your report is kept, nothing lost.\n\n{_prompt(str(state.get('step') or 'description'), ctx)}"
+
+
 def _cancel(state: dict[str, Any], turn: Turn, ctx: IntakeContext) -> Outcome:
     return Outcome(None, (Reply("Cancelled: nothing was opened. Tell me whenever something's wrong."),))
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from adaptive_cards import verbs
-from bot.rules.commands import CUSTOMER_VERBS, Command, parse_command
+from bot.rules.commands import CUSTOMER_VERBS, REFERENCE, Command, parse_command
 from bot.rules.report_request import is_own_report
 from dialogs.extract import kind_of
 from dialogs.triggers import intent_of
@@ -43,6 +43,14 @@ def _command(incoming: Incoming) -> Command | None:
     return parse_command(incoming.text) if incoming.action is None else None
 
 
+def _query_alone(incoming: Incoming) -> bool:
+    """"status", "status ACME-000123", "tickets" or "my tickets" and nothing more: a query even in the middle of
+    a report (where "status page is down" is still an answer)."""
+    words = _words(incoming).split() if incoming.action is None else []
+    return words in (["tickets"], ["my", "tickets"], ["status"]) or (
+        len(words) == 2 and words[0] == "status" and REFERENCE.match(words[1]) is not None)
+
+
 ROUTES: tuple[tuple[Callable[[Incoming], bool], str], ...] = (
     (lambda i: i.type == "conversationUpdate" and i.bot_added, "installed"),
     (lambda i: i.type == "invoke" and i.name == "adaptiveCard/action", "card_action"),
@@ -59,6 +67,7 @@ ROUTES: tuple[tuple[Callable[[Incoming], bool], str], ...] = (
      "ticket_command"),  # a customer's "merge X into Y": refused with the reason, not read as a report
     (lambda i: i.action == verbs.START_REPORT, "start_fault"),
     (lambda i: i.action == verbs.HELP and not i.intake_active, "help"),
+    (lambda i: i.intake_active and _query_alone(i), "query_in_report"),
     (lambda i: i.intake_active, "intake"),
     (lambda i: i.action is not None, "stale_card"),
     (lambda i: not i.text, "welcome"),

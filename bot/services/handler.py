@@ -241,6 +241,12 @@ class FaultlineBot:
         outcome = await self._act(context, seen, command.verb, command.inputs, None, None, tz)
         await context.send_activity(card_message(outcome.card, outcome.message))
 
+    async def _on_query_in_report(self, context: TurnContext, incoming: Incoming) -> None:
+        """"status" or "my tickets" typed in the middle of a report: answered, then the report's question again."""
+        await self._on_ticket_command(context, incoming)
+        state = await self.intake_state.get(context, None)
+        await context.send_activity(intake.waiting(state, self._intake_context(context)))
+
     async def _on_report_or_exclude(self, context: TurnContext, incoming: Incoming) -> None:
         await context.send_activity(await report_command.answer(self.s, self.gate, self._who(context), incoming.text,
                                                                 context.turn_state.get(CUSTOMER_KEY)))

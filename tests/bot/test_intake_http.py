@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from dialogs.questions import PROMPTS
 from tests.bot.conftest import Running
-from tests.bot.test_intake_extract_http import report
+from tests.bot.test_intake_extract_http import ANSWERS, _asked, _last_text, _summary_shown, report
 
 
 async def test_a_full_report_by_text_opens_a_ticket_and_posts_both_cards(faultline: Running) -> None:
@@ -63,6 +64,26 @@ async def test_cancel_opens_nothing(faultline: Running) -> None:
     assert "Cancelled: nothing was opened" in faultline.connector.texts()
     await faultline.say("confirm")  # no report in progress any more
     assert await _ticket_count(faultline) == 0
+
+
+async def test_a_query_in_the_middle_of_a_report_is_answered_and_the_report_goes_on(faultline: Running) -> None:
+    from bot.store.tickets import TicketStore
+
+    await report(faultline, "our phones are down", {"users": "60%"})  # MAINTEL-000001
+    await faultline.say("the voicemail box is not working")
+    for query, answer in (("my tickets", "MAINTEL-000001"), ("status MAINTEL-000001", "MAINTEL-000001 · Fault")):
+        before = len(faultline.connector.messages("a:personal-1"))
+        await faultline.say(query)
+        said = faultline.connector.messages("a:personal-1")[before:]
+        assert len(said) == 2 and answer in json.dumps(said[0], ensure_ascii=False)
+        assert said[1]["text"] == "Your report is kept, nothing lost.\n\n" + PROMPTS["started_at"]
+    await faultline.say("10 minutes ago")
+    while not _summary_shown(faultline):
+        await faultline.say(ANSWERS[str(_asked(_last_text(faultline)))])
+    await faultline.say("confirm")
+    second = await TicketStore(faultline.db).by_reference("MAINTEL-000002")
+    assert second is not None and second.report["description"] == "the voicemail box is not working"
+    assert "couldn't read" not in faultline.connector.texts()
 
 
 async def test_a_question_becomes_a_help_request(faultline: Running) -> None:

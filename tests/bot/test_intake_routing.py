@@ -35,7 +35,11 @@ def test_the_welcome_card_answers_an_install_or_an_empty_message_only() -> None:
     assert route(message("our phones are down", active=True)) == "intake"
 
 
-def test_a_report_under_way_takes_every_message_and_card() -> None:
-    assert route(message("status", active=True)) == "intake"
+def test_a_report_under_way_takes_every_message_and_card_but_a_query_alone() -> None:
+    for answer in ("status page shows everything down", "tickets won't print", "status: down", "my tickets are gone",
+                   "status ACME-12", "10 minutes ago", "confirm", "help"):
+        assert route(message(answer, active=True)) == "intake", answer
+    for query in ("status", "Status  MAINTEL-000001", "tickets", "My tickets"):
+        assert route(message(query, active=True)) == "query_in_report", query
     assert route(message(action=verbs.CONFIRM, active=True)) == "intake"
     assert route(message(action=verbs.CONFIRM)) == "stale_card"
