@@ -1,9 +1,14 @@
-"""aiosqlite connections whose statements cost one trip to the connection's thread instead of four.
+"""aiosqlite connections whose statements cost one trip to the connection's thread instead of four, or none.
 
 SQLAlchemy's aiosqlite adapter makes a cursor, executes, fetches and closes the cursor, each a hand-over to
-aiosqlite's thread and back (a few tens of microseconds of CPU each, on a turn's every statement). Here the cursor is
-made, run, read to the end and closed in one hand-over, and the adapter then reads what was kept. Transactions,
-isolation and errors are sqlite3's own, unchanged; only the number of trips differs.
+aiosqlite's thread and back (about 60 µs of CPU each, where a turn's small statement itself takes 3 or 4). Here the
+cursor is made, run, read to the end and closed in one hand-over, and the adapter then reads what was kept; and a
+statement that cannot wait for a lock runs in the caller's thread with no hand-over at all (`OneTripConnection`).
+Transactions, isolation and errors are sqlite3's own, unchanged; only where and in how many trips differs.
+
+A long statement that runs here holds the event loop while it runs: a big read outside a transaction, or a big
+write inside one (the hourly retention's deletes) — while other turns, which all write, would wait for the write
+lock anyway.
 """
 
 from __future__ import annotations
@@ -27,14 +32,19 @@ class OneTripCursor:
         self._rows: list[Any] = []
 
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
-        return await self._run(lambda cursor: cursor.execute(sql, () if parameters is None else parameters))
+        return await self._run(sql, lambda cursor: cursor.execute(sql, () if parameters is None else parameters))
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
-        return await self._run(lambda cursor: cursor.executemany(sql, parameters))
+        return await self._run(sql, lambda cursor: cursor.executemany(sql, parameters))
 
-    async def _run(self, call: Callable[[sqlite3.Cursor], Any]) -> OneTripCursor:
-        (self.description, self.rowcount, self.lastrowid,
-         self._rows) = await self._connection.in_thread(lambda: _run_to_end(self._connection.raw, call))
+    async def _run(self, sql: str, call: Callable[[sqlite3.Cursor], Any]) -> OneTripCursor:
+        connection = self._connection
+        if connection.runs_here(sql):
+            outcome = _run_to_end(connection.raw, call)
+        else:
+            outcome = await connection.in_thread(lambda: _run_to_end(connection.raw, call))
+            connection.after_trip(sql, outcome[3])
+        self.description, self.rowcount, self.lastrowid, self._rows = outcome
         return self
 
     async def fetchall(self) -> list[Any]:
@@ -78,12 +88,41 @@ def _run_to_end(connection: sqlite3.Connection,
 
 
 class OneTripConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors are `OneTripCursor`s."""
+    """An aiosqlite connection whose cursors are `OneTripCursor`s, and whose statements that cannot wait for a lock
+    run right here instead of in the connection's thread.
+
+    A trip to the thread and back costs about 60 µs of CPU; a turn's small statement itself 3 or 4. What can wait
+    goes on going there, so the event loop never blocks on a lock: BEGIN IMMEDIATE (another process may hold the
+    write lock), COMMIT (it waits for the disk), and anything outside a transaction but a SELECT (a write would
+    open one and take the lock). What cannot wait runs here: a SELECT outside a transaction (in WAL mode a reader
+    never waits for a writer), and every statement inside a transaction this connection began with BEGIN
+    IMMEDIATE (it holds the write lock until COMMIT or ROLLBACK)."""
+
+    _immediate = False
+    """The open transaction was begun with BEGIN IMMEDIATE: it holds the write lock."""
+    _wal = False
+    """The database is in WAL mode (the connect pragmas said so), where a reader never waits for a writer."""
 
     @property
     def raw(self) -> sqlite3.Connection:
         """The sqlite3 connection, to be used only in the connection's thread (`in_thread`)."""
         return self._conn
+
+    def runs_here(self, sql: str) -> bool:
+        """Whether ``sql`` cannot wait for a lock, so it may run in the caller's thread."""
+        if self.raw.in_transaction:
+            return self._immediate
+        self._immediate = False
+        return self._wal and sql.lstrip()[:6].upper() == "SELECT"
+
+    def after_trip(self, sql: str, rows: list[Any]) -> None:
+        """Note what a statement run in the connection's thread changed: BEGIN IMMEDIATE took the write lock, the
+        journal mode pragma said whether readers may run here."""
+        statement = " ".join(sql.split()).upper()
+        if statement == "BEGIN IMMEDIATE":
+            self._immediate = self.raw.in_transaction
+        elif statement.startswith("PRAGMA JOURNAL_MODE"):
+            self._wal = bool(rows) and str(rows[0][0]).lower() == "wal"
 
     async def in_thread(self, function: Callable[[], Any]) -> Any:
         return await self._execute(function)  # type: ignore[no-untyped-call]
@@ -96,7 +135,8 @@ class OneTripConnection(aiosqlite.Connection):
 def one_trip_creator(args: Sequence[Any], options: dict[str, Any]) -> Callable[[], Awaitable[OneTripConnection]]:
     """SQLAlchemy's ``async_creator``: a `OneTripConnection` opened with the dialect's own connect arguments."""
     async def create() -> OneTripConnection:
-        connection = OneTripConnection(lambda: sqlite3.connect(*args, **options), iter_chunk_size=64)
+        connection = OneTripConnection(lambda: sqlite3.connect(*args, **{**options, "check_same_thread": False}),
+                                       iter_chunk_size=64)
         connection._thread.daemon = True  # as SQLAlchemy's aiosqlite dialect does
         await connection
         return connection
