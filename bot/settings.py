@@ -49,8 +49,9 @@ class Settings:
     database_url: str = setting("FAULTLINE_DATABASE_URL", "SQLAlchemy URL: SQLite (embedded) or "
                                 "`postgresql+asyncpg://user@host/db`.", DEFAULT_DATABASE_URL)
     database_pool: int = setting("FAULTLINE_DATABASE_POOL", "Database connections each process keeps open between "
-                                 "turns; a burst may open as many again for a moment. PostgreSQL must allow "
-                                 "replicas × 2 × this (its `max_connections`).", 20)
+                                 "turns (a burst may open as many again for a moment); 0 or unset: 20 on SQLite, 10 "
+                                 "on PostgreSQL (where more turns at once in the database lengthen the slowest "
+                                 "ones). PostgreSQL must allow replicas × 2 × this (its `max_connections`).", 0)
     config_path: Path | None = setting("FAULTLINE_CONFIG", "The customer file (TOML); unset: the demo customers.",
                                        None)
     local: bool = setting("FAULTLINE_LOCAL", "`1`: local mode — no inbound authentication, 127.0.0.1 only. Never "
@@ -184,8 +185,8 @@ def _check(s: Settings) -> None:
         raise SettingsError(f"MicrosoftAppType must be one of {', '.join(APP_TYPES)}; got {s.app_type!r}")
     if s.log_format not in LOG_FORMATS:
         raise SettingsError(f"FAULTLINE_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}; got {s.log_format!r}")
-    if s.database_pool < 1:
-        raise SettingsError(f"FAULTLINE_DATABASE_POOL must be 1 or more; got {s.database_pool}")
+    if s.database_pool < 0:
+        raise SettingsError(f"FAULTLINE_DATABASE_POOL must be 0 (the default) or more; got {s.database_pool}")
     if s.local:
         return
     if not s.app_id:

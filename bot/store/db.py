@@ -46,14 +46,16 @@ _BUILT: dict[tuple[Callable[..., Any], bool], Any] = {}
 class Database:
     """One engine per process; SQLite writes are serialised in-process, PostgreSQL uses row locks."""
 
-    def __init__(self, url: str, *, pool: int = 20, **engine_options: Any) -> None:
-        """``pool`` connections stay open between turns, as many again open for a burst and close after it: a
-        smaller pool than the turns in flight would open and close connections on every turn (a thread and the
-        pragmas on SQLite, a login on PostgreSQL)."""
+    def __init__(self, url: str, *, pool: int = 0, **engine_options: Any) -> None:
+        """``pool`` connections (0: 20 on SQLite, 10 on PostgreSQL) stay open between turns, as many again open for a
+        burst and close after it. On SQLite a pool smaller than the turns in flight opened and closed a connection
+        (a thread and the pragmas) on nearly every turn; on PostgreSQL 20 rather than 10 sessions at once halved the
+        median turn at saturation but doubled the slowest (bench/intake_bench.py, 50 reporters)."""
         self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        pool = pool or (20 if self.is_sqlite else 10)
         engine_options.setdefault("pool_size", pool)
         engine_options.setdefault("max_overflow", pool)
-        self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             self._prepare_sqlite_file()
             engine_options.setdefault("connect_args", {"timeout": 30})

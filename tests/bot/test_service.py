@@ -225,12 +225,12 @@ def test_without_an_app_id_and_without_local_mode_it_refuses_to_start() -> None:
     assert settings_from_env({"FAULTLINE_LOCAL": "1"}).bind_host() == "127.0.0.1"
 
 
-@pytest.mark.parametrize(("pool", "message"), [("0", "FAULTLINE_DATABASE_POOL must be 1 or more; got 0"),
-                                             ("many", "FAULTLINE_DATABASE_POOL must be a whole number; got 'many'")])
-def test_a_database_pool_of_no_connection_is_refused_with_what_to_set(pool: str, message: str) -> None:
+@pytest.mark.parametrize(("pool", "message"), [
+    ("-1", r"FAULTLINE_DATABASE_POOL must be 0 \(the default\) or more; got -1"),
+    ("many", "FAULTLINE_DATABASE_POOL must be a whole number; got 'many'")])
+def test_a_database_pool_below_zero_or_not_a_number_is_refused_with_what_to_set(pool: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         settings_from_env({"FAULTLINE_LOCAL": "1", "FAULTLINE_DATABASE_POOL": pool})
-    assert settings_from_env({"FAULTLINE_LOCAL": "1"}).database_pool == 20
 
 
 def test_secrets_never_show_in_settings_repr() -> None:
