@@ -39,7 +39,10 @@ class OneTripCursor:
 
     async def _run(self, sql: str, call: Callable[[sqlite3.Cursor], Any]) -> OneTripCursor:
         connection = self._connection
-        if connection.runs_here(sql):
+        outcome: tuple[Any, int, int | None, list[Any]]
+        if connection.began_here(sql):
+            outcome = (None, -1, None, [])
+        elif connection.runs_here(sql):
             outcome = _run_to_end(connection.raw, call)
         else:
             outcome = await connection.in_thread(lambda: _run_to_end(connection.raw, call))
@@ -92,11 +95,11 @@ class OneTripConnection(aiosqlite.Connection):
     run right here instead of in the connection's thread.
 
     A trip to the thread and back costs about 60 µs of CPU; a turn's small statement itself 3 or 4. What can wait
-    goes on going there, so the event loop never blocks on a lock: BEGIN IMMEDIATE (another process may hold the
-    write lock), COMMIT (it waits for the disk), and anything outside a transaction but a SELECT (a write would
-    open one and take the lock). What cannot wait runs here: a SELECT outside a transaction (in WAL mode a reader
-    never waits for a writer), and every statement inside a transaction this connection began with BEGIN
-    IMMEDIATE (it holds the write lock until COMMIT or ROLLBACK)."""
+    goes on going there, so the event loop never blocks on a lock: BEGIN IMMEDIATE when another connection or
+    process holds the write lock (tried here first without waiting), COMMIT (it waits for the disk), and anything
+    outside a transaction but a SELECT (a write would open one and take the lock). What cannot wait runs here: a
+    SELECT outside a transaction (in WAL mode a reader never waits for a writer), and every statement inside a
+    transaction this connection began with BEGIN IMMEDIATE (it holds the write lock until COMMIT or ROLLBACK)."""
 
     _immediate = False
     """The open transaction was begun with BEGIN IMMEDIATE: it holds the write lock."""
@@ -114,6 +117,23 @@ class OneTripConnection(aiosqlite.Connection):
             return self._immediate
         self._immediate = False
         return self._wal and sql.lstrip()[:6].upper() == "SELECT"
+
+    def began_here(self, sql: str) -> bool:
+        """BEGIN IMMEDIATE run here if the write lock is free this instant (else it is for the connection's thread,
+        which waits for it): whether it ran."""
+        raw = self.raw
+        if raw.in_transaction or " ".join(sql.split()).upper() != "BEGIN IMMEDIATE":
+            return False
+        waits = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+        raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # another connection (or process) holds the write lock
+            return False
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {int(waits)}")
+        self._immediate = True
+        return True
 
     def after_trip(self, sql: str, rows: list[Any]) -> None:
         """Note what a statement run in the connection's thread changed: BEGIN IMMEDIATE took the write lock, the

@@ -107,3 +107,35 @@ async def test_a_failed_statement_here_rolls_its_transaction_back_and_the_connec
     async with db.read() as conn:
         rows: list[Any] = list((await conn.exec_driver_sql("SELECT n FROM t")).scalars())
     assert rows == [2]
+
+
+async def test_begin_immediate_runs_here_when_the_lock_is_free_and_waits_in_the_thread_when_it_is_not(
+        db: Database, tmp_path: Path) -> None:
+    """Another process (here a plain sqlite3 connection) holds the write lock for a while: a write transaction
+    waits for it without stopping the event loop, then lands; with the lock free, BEGIN IMMEDIATE takes no trip."""
+    import sqlite3
+
+    async with db.write() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw.raw.in_transaction  # begun here, at once
+        assert await ran_in(conn, "INSERT INTO t (n) VALUES (thread()) RETURNING n") == "here"
+    other = sqlite3.connect(tmp_path / "hops.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    asyncio.get_running_loop().call_later(0.3, other.execute, "COMMIT")
+    ticks, done = 0, asyncio.Event()
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(ticking())
+    async with db.write() as conn:
+        await conn.exec_driver_sql("INSERT INTO t (n) VALUES (2)")
+    done.set()
+    await ticker
+    other.close()
+    assert ticks >= 20  # the loop ran while the write waited for the lock
+    async with db.read() as conn:
+        assert sorted((await conn.exec_driver_sql("SELECT n FROM t")).scalars()) == [2, HERE]
