@@ -2,7 +2,8 @@
 
 Each conversation's messages go one after another; conversations go side by side, at most ``concurrency`` at once,
 so one slow connector call holds up only its own conversation. Just before a send the claim is checked and its
-lease extended (a replica that took the message over has changed the claim, so this one then skips it); the
+lease extended (a replica that took the message over has changed the claim, so this one then skips it), unless the
+claim was made a moment ago (a message sent right after the turn that queued it); the
 outcome is recorded only under the same claim. A wait — Teams' rate limits here, a Retry-After there — puts the
 message back to pending until then, without counting an attempt; only a real failure counts and backs off.
 A recipient who just got an alert has further ones held for a short window, and several at once become one digest.
@@ -120,7 +121,7 @@ class Sender:
     async def _unit(self, unit: Unit, result: TickResult) -> datetime | None:
         """Send one message or digest; None when done with it, else the time the conversation may go on."""
         now = self.clock.now()
-        ours = await self.outbox.hold(unit, now)
+        ours = {m.id for m in unit} if self.outbox.just_claimed(unit, now) else await self.outbox.hold(unit, now)
         if len(ours) < len(unit):
             log.warning("outbox messages %s were taken over by another process; not sent here",
                         [m.id for m in unit if m.id not in ours])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -101,6 +101,8 @@ class Message:
     attempts: int
     claim: str = ""
     """This claim's fencing token: only its holder may extend the lease or record the outcome."""
+    claimed_at: datetime | None = None
+    """When this process claimed it (None: not claimed here)."""
 
 
 class TimerStore:
@@ -170,6 +172,10 @@ class TimerStore:
             return [Timer(*row) for row in rows]
 
 
+JUST_CLAIMED = timedelta(milliseconds=500)
+"""A claim younger than this needs no hold before its send (about as long as a hold's own transaction can take)."""
+
+
 class Outbox:
     def __init__(self, db: Database, instance: str, lease: timedelta = timedelta(seconds=90)) -> None:
         self.db, self.instance, self.lease = db, instance, lease
@@ -192,8 +198,13 @@ class Outbox:
         if keys is not None:
             values["keys"] = list(keys)
         async with self.db.write() as conn:
-            found = [Message(*row) for row in await conn.execute(statement, values)]
+            found = [replace(Message(*row), claimed_at=now) for row in await conn.execute(statement, values)]
         return sorted(found, key=lambda m: m.id)
+
+    def just_claimed(self, messages: Sequence[Message], now: datetime) -> bool:
+        """Claimed by this process less than `JUST_CLAIMED` ago: a hold now would find what the claim found (the
+        lease has barely begun, so no other process can have taken them over) and need not run."""
+        return all(m.claimed_at is not None and now - m.claimed_at < JUST_CLAIMED for m in messages)
 
     @staticmethod
     def _claims(messages: Sequence[Message]) -> list[tuple[int, str]]:

@@ -140,12 +140,15 @@ async def _create_conversation(s: Services, connector: Connector, message: Messa
     thread = created.conversation_id or channel
     reference = {"serviceUrl": service_url, "conversation": {"id": thread}, "channelId": "msteams",
                  "tenant": message.tenant_id, "bot": {"id": payload.get("bot")}}
-    await s.conversations.remember(conversation_id=thread, tenant_id=message.tenant_id, user_id=None,
-                                   customer_id=_record(payload).get("customer"), reference=reference,
-                                   at=s.clock.now())
-    if message.ticket_id is not None:
-        await s.tickets.record_messages(message.ticket_id, at=s.clock.now(), channel_conversation_id=thread,
-                                        channel_activity_id=created.activity_id)
+    async with s.db.write() as conn:  # the thread's reference and the ticket's pointer to it, together
+        noted = await s.conversations.remember(conversation_id=thread, tenant_id=message.tenant_id, user_id=None,
+                                               customer_id=_record(payload).get("customer"), reference=reference,
+                                               at=s.clock.now(), conn=conn)
+        if message.ticket_id is not None:
+            await s.tickets.record_messages(message.ticket_id, at=s.clock.now(), channel_conversation_id=thread,
+                                            channel_activity_id=created.activity_id, conn=conn)
+    for note in noted:
+        note()
 
 
 def opened_text(reference: str) -> str:

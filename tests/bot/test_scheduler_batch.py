@@ -70,3 +70,24 @@ async def test_timers_finished_together_queue_each_ones_messages_under_the_claim
     async with database.read() as conn:
         assert sorted(k for (k,) in await conn.execute(select(outbox.c.key))) == ["k0", "k2"]
     assert (await Outbox(database, "x").counts()) == {PENDING: 2}
+
+
+async def test_a_claim_taken_over_is_fenced_at_its_send_and_only_a_moments_old_claim_skips_the_hold(
+        database: Database) -> None:
+    """Replica A claims a message and stalls past its lease; B takes it over. A's claim is then no longer a moment
+    old, so A holds before sending and finds the message is not its own (B sends it); B's fresh claim needs no
+    hold. A claim half a second old or more is always held first."""
+    from bot.reminders.store import JUST_CLAIMED
+
+    a, b = Outbox(database, "replica-a"), Outbox(database, "replica-b")
+    await a.enqueue([{"key": "k", "ticket_id": None, "timer_id": None, "purpose": "reply", "recipient": "user:x",
+                      "tenant_id": None, "status": PENDING, "attempts": 0, "not_before": NOW, "created_at": NOW,
+                      "payload": {"activity": {"type": "message"}}}])
+    (mine,) = await a.claim(NOW, 10)
+    assert a.just_claimed([mine], NOW + JUST_CLAIMED / 2)
+    assert not a.just_claimed([mine], NOW + JUST_CLAIMED)
+    stalled = NOW + a.lease + timedelta(seconds=1)
+    (theirs,) = await b.claim(stalled, 10)
+    assert b.just_claimed([theirs], stalled) and not a.just_claimed([mine], stalled)
+    assert await a.hold([mine], stalled) == set()
+    assert await b.hold([theirs], stalled) == {theirs.id}
