@@ -80,7 +80,7 @@ class OneTripCursor:
 
 def _run_to_end(connection: sqlite3.Connection,
                 call: Callable[[sqlite3.Cursor], Any]) -> tuple[Any, int, int | None, list[Any]]:
-    """In the connection's thread: run, read every row, close; (description, rowcount, lastrowid, rows)."""
+    """Run, read every row, close (in the connection's thread, or here); (description, rowcount, lastrowid, rows)."""
     cursor = connection.cursor()
     try:
         call(cursor)
@@ -108,7 +108,8 @@ class OneTripConnection(aiosqlite.Connection):
 
     @property
     def raw(self) -> sqlite3.Connection:
-        """The sqlite3 connection, to be used only in the connection's thread (`in_thread`)."""
+        """The sqlite3 connection: in the connection's thread (`in_thread`), or here when no trip is under way
+        (one statement at a time: the pool lends a connection to one turn, which awaits each statement)."""
         return self._conn
 
     def runs_here(self, sql: str) -> bool:
