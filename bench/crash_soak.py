@@ -212,7 +212,8 @@ async def main() -> None:
             await asyncio.gather(killer(session, holder, port, args.database, log, args.kills, args.seconds,
                                         random.Random(args.seed)),
                                  *(reporter(session, soak, n) for n in range(args.reporters)))
-            await quiet(db, 360)  # the support channel takes 60 posts per 30 s (Teams), so a long soak drains slowly
+            # The support channel takes 60 posts per 30 s (Teams): the posts of a busy soak drain for minutes.
+            await quiet(db, max(360.0, len(set(soak.answered)) / 2 + 60))
             found = await figures(db, soak, connector)
     finally:
         holder[0].terminate()
