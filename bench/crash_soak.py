@@ -2,10 +2,11 @@
 re-delivery (the same activity, same id) of every request that failed. Then it counts what went wrong.
 
 Starts on loopback: an in-process fake Bot Connector (it records every call, so it outlives the restarts) and
-Faultline (`python -m bot`, local mode) on PostgreSQL in its own database, dropped and created afresh.
+Faultline (`python -m bot`, local mode) on PostgreSQL in its own database, dropped and created afresh (or on a
+SQLite file, removed first with its WAL).
 
 Run: scripts/setup && .venv/bin/python bench/crash_soak.py [--reporters 30] [--kills 5] [--seconds 45]
-     [--database postgresql+asyncpg://postgres@127.0.0.1:5432/faultline_soak]
+     [--database postgresql+asyncpg://postgres@127.0.0.1:5432/faultline_soak | sqlite+aiosqlite:////tmp/soak.db]
 Prints figures only: lost, doubled, mismatched, unposted, without timers (and reporters without their card)
 must all be 0.
 """
@@ -135,6 +136,10 @@ async def killer(session: aiohttp.ClientSession, holder: list[subprocess.Popen[b
 
 async def fresh_database(url: str) -> None:
     name = make_url(url).database
+    if make_url(url).get_backend_name() == "sqlite":  # the file and its WAL, gone
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{name}{suffix}").unlink(missing_ok=True)
+        return
     admin = Database(str(make_url(url).set(database="postgres")), isolation_level="AUTOCOMMIT")
     async with admin.engine.connect() as conn:
         await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -220,7 +225,8 @@ async def main() -> None:
         holder[0].wait(10)
         await db.close()
         await runner.cleanup()
-    print(f"{args.reporters} reporters, {args.kills} SIGKILLs with restart in {args.seconds:g} s, PostgreSQL; "
+    kind = "SQLite" if make_url(args.database).get_backend_name() == "sqlite" else "PostgreSQL"
+    print(f"{args.reporters} reporters, {args.kills} SIGKILLs with restart in {args.seconds:g} s, {kind}; "
           f"{soak.redeliveries} re-deliveries, {time.monotonic() - began:.0f} s in all (log: {log})")
     for name, value in found.items():
         print(f"  {name:<30} {value}")
