@@ -29,7 +29,7 @@ from bot.services.tickets import Outcome as TicketOutcome
 from bot.services.tickets import TicketService
 from bot.services.views import STATUS_TEXT, soonest_deadline
 from bot.store.conversations import Binding, DatabaseStorage
-from bot.store.tickets import CLOSED, InTransaction
+from bot.store.tickets import CLOSED, InTransaction, format_reference
 from dialogs import intake
 
 log = logging.getLogger("faultline.turn")
@@ -228,7 +228,8 @@ class FaultlineBot:
             return
         seen = await self._ticket_for(context, command.reference)
         if seen is None:
-            await context.send_activity(NOT_FOUND_BY_TEXT)
+            unnamed_status = command.verb is None and command.reference is None
+            await context.send_activity(await self._which_ticket(context) if unnamed_status else NOT_FOUND_BY_TEXT)
             return
         tz = user_zone(context.activity, seen.customer)
         if command.verb is None:  # status
@@ -263,6 +264,17 @@ class FaultlineBot:
             return in_thread
         mine = await self.gate.visible_open(who)
         return mine[0] if len(mine) == 1 else None
+
+    async def _which_ticket(self, context: TurnContext) -> str:
+        """A plain "status" that points at no one ticket: what to type instead, from the sender's own open tickets
+        (theirs to see, so nothing is said about any other)."""
+        mine = await self.gate.visible_open(self._who(context))
+        if mine:
+            return (f"Which ticket? You have {len(mine)} open: name one, for example “status "
+                    f"{mine[0].ticket.reference}”, or say “my tickets” to list them.")
+        customer: Customer | None = context.turn_state.get(CUSTOMER_KEY)
+        example = format_reference(customer.reference_prefix if customer else "ACME", 123)
+        return f"You have no open tickets. To see another one, name it, for example “status {example}”."
 
     async def _ticket_list(self, context: TurnContext) -> str:
         """My open tickets, soonest deadline first."""

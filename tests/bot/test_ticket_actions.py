@@ -378,6 +378,20 @@ async def test_tickets_lists_my_open_tickets_soonest_deadline_first(faultline: R
     assert "Customer update due Mon 24 Nov 11:00 GMT" in listing
 
 
+async def test_a_plain_status_that_points_at_no_one_ticket_says_what_to_type(faultline: Running) -> None:
+    await faultline.say("status")
+    assert faultline.connector.calls[-1].body["text"] == (
+        "You have no open tickets. To see another one, name it, for example “status MAINTEL-000123”.")
+    await open_ticket(faultline)
+    await open_ticket(faultline, [P1_REPORT[0], "no, something else", *P1_REPORT[1:]])  # not the same problem
+    await faultline.say("status")
+    assert faultline.connector.calls[-1].body["text"] == (
+        "Which ticket? You have 2 open: name one, for example “status MAINTEL-000001”, or say “my tickets” to list "
+        "them.")
+    await faultline.say("status MAINTEL-000002")
+    assert "MAINTEL-000002" in json.dumps(faultline.connector.calls[-1].body)
+
+
 async def test_a_reporter_can_ask_for_status_and_their_tickets(faultline: Running) -> None:
     await open_ticket(faultline)
     count = len(faultline.connector.calls)
