@@ -123,7 +123,7 @@ class OneTripConnection(aiosqlite.Connection):
         """BEGIN IMMEDIATE run here if the write lock is free this instant (else it is for the connection's thread,
         which waits for it): whether it ran."""
         raw = self.raw
-        if raw.in_transaction or " ".join(sql.split()).upper() != "BEGIN IMMEDIATE":
+        if raw.in_transaction or not _begins_immediate(sql):
             return False
         waits = raw.execute("PRAGMA busy_timeout").fetchone()[0]
         raw.execute("PRAGMA busy_timeout = 0")
@@ -139,10 +139,9 @@ class OneTripConnection(aiosqlite.Connection):
     def after_trip(self, sql: str, rows: list[Any]) -> None:
         """Note what a statement run in the connection's thread changed: BEGIN IMMEDIATE took the write lock, the
         journal mode pragma said whether readers may run here."""
-        statement = " ".join(sql.split()).upper()
-        if statement == "BEGIN IMMEDIATE":
+        if _begins_immediate(sql):
             self._immediate = self.raw.in_transaction
-        elif statement.startswith("PRAGMA JOURNAL_MODE"):
+        elif " ".join(sql.split()).upper().startswith("PRAGMA JOURNAL_MODE"):
             self._wal = bool(rows) and str(rows[0][0]).lower() == "wal"
 
     async def in_thread(self, function: Callable[[], Any]) -> Any:
@@ -151,6 +150,12 @@ class OneTripConnection(aiosqlite.Connection):
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         """Entered with ``async with`` (as SQLAlchemy does), no trip: the sqlite3 cursor is made at each execute."""
         return OneTripCursor(self)
+
+
+def _begins_immediate(sql: str) -> bool:
+    """Whether ``sql`` is BEGIN IMMEDIATE (any case or spacing); other statements are told apart by their first
+    word, without rebuilding the whole text."""
+    return sql.lstrip()[:5].upper() == "BEGIN" and " ".join(sql.split()).upper() == "BEGIN IMMEDIATE"
 
 
 def one_trip_creator(args: Sequence[Any], options: dict[str, Any]) -> Callable[[], Awaitable[OneTripConnection]]:

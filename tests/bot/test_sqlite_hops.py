@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,24 @@ async def ran_in(conn: AsyncConnection, sql: str = "SELECT thread() FROM (SELECT
     await raw.in_thread(lambda: raw.raw.create_function("thread", 0, threading.get_ident))
     row = (await conn.exec_driver_sql(sql)).first()
     return "here" if row is not None and row[0] == HERE else "thread"
+
+
+@asynccontextmanager
+async def loop_ticks() -> AsyncIterator[list[int]]:
+    """Counts the event loop's 10 ms ticks while the block runs (in the one-item list it yields)."""
+    ticks, done = [0], asyncio.Event()
+
+    async def ticking() -> None:
+        while not done.is_set():
+            ticks[0] += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(ticking())
+    try:
+        yield ticks
+    finally:
+        done.set()
+        await ticker
 
 
 async def test_a_read_outside_a_transaction_runs_here(db: Database) -> None:
@@ -67,7 +86,7 @@ async def test_without_wal_a_read_goes_to_the_connections_thread(tmp_path: Path)
 async def test_a_writer_waiting_for_the_lock_never_stops_the_event_loop(db: Database) -> None:
     """One connection holds the write lock and waits on the event loop; another, outside our write lock, tries to
     write. The second waits in its own thread while the loop goes on, so the first can finish and both land."""
-    holding, ticks = asyncio.Event(), 0
+    holding = asyncio.Event()
 
     async def first() -> None:
         async with db.write() as conn:
@@ -80,20 +99,11 @@ async def test_a_writer_waiting_for_the_lock_never_stops_the_event_loop(db: Data
         async with db.engine.begin() as conn:
             await conn.exec_driver_sql("INSERT INTO t (n) VALUES (2)")
 
-    async def ticking() -> None:
-        nonlocal ticks
-        while not done.is_set():
-            ticks += 1
-            await asyncio.sleep(0.01)
-
-    done = asyncio.Event()
-    ticker = asyncio.create_task(ticking())
-    await asyncio.wait_for(asyncio.gather(first(), second()), timeout=10)
-    done.set()
-    await ticker
+    async with loop_ticks() as ticks:
+        await asyncio.wait_for(asyncio.gather(first(), second()), timeout=10)
     async with db.read() as conn:
         assert sorted((await conn.exec_driver_sql("SELECT n FROM t")).scalars()) == [1, 2]
-    assert ticks >= 20  # the loop ran all along
+    assert ticks[0] >= 20  # the loop ran all along
 
 
 async def test_a_failed_statement_here_rolls_its_transaction_back_and_the_connection_goes_on(
@@ -122,20 +132,9 @@ async def test_begin_immediate_runs_here_when_the_lock_is_free_and_waits_in_the_
     other = sqlite3.connect(tmp_path / "hops.db", isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
     asyncio.get_running_loop().call_later(0.3, other.execute, "COMMIT")
-    ticks, done = 0, asyncio.Event()
-
-    async def ticking() -> None:
-        nonlocal ticks
-        while not done.is_set():
-            ticks += 1
-            await asyncio.sleep(0.01)
-
-    ticker = asyncio.create_task(ticking())
-    async with db.write() as conn:
+    async with loop_ticks() as ticks, db.write() as conn:
         await conn.exec_driver_sql("INSERT INTO t (n) VALUES (2)")
-    done.set()
-    await ticker
     other.close()
-    assert ticks >= 20  # the loop ran while the write waited for the lock
+    assert ticks[0] >= 20  # the loop ran while the write waited for the lock
     async with db.read() as conn:
         assert sorted((await conn.exec_driver_sql("SELECT n FROM t")).scalars()) == [2, HERE]
