@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from adaptive_cards import verbs
-from bot.rules.commands import CUSTOMER_VERBS, REFERENCE, Command, parse_command
+from bot.rules.commands import CUSTOMER_VERBS, QUERIES, REFERENCE, Command, parse_command
 from bot.rules.report_request import is_own_report
 from dialogs.extract import kind_of
 from dialogs.triggers import intent_of
@@ -47,7 +47,7 @@ def _query_alone(incoming: Incoming) -> bool:
     """"status", "status ACME-000123", "tickets" or "my tickets" and nothing more: a query even in the middle of
     a report (where "status page is down" is still an answer)."""
     words = _words(incoming).split() if incoming.action is None else []
-    return words in (["tickets"], ["my", "tickets"], ["status"]) or (
+    return (len(words) == 1 and words[0] in QUERIES) or words == ["my", "tickets"] or (
         len(words) == 2 and words[0] == "status" and REFERENCE.match(words[1]) is not None)
 
 

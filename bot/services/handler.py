@@ -226,10 +226,11 @@ class FaultlineBot:
         if command.word == "tickets":
             await context.send_activity(await self._ticket_list(context))
             return
-        seen = await self._ticket_for(context, command.reference)
+        seen, mine = await self._ticket_for(context, command.reference)
         if seen is None:
             unnamed_status = command.verb is None and command.reference is None
-            await context.send_activity(await self._which_ticket(context) if unnamed_status else NOT_FOUND_BY_TEXT)
+            await context.send_activity(await self._which_ticket(context, mine) if unnamed_status
+                                        else NOT_FOUND_BY_TEXT)
             return
         tz = user_zone(context.activity, seen.customer)
         if command.verb is None:  # status
@@ -252,23 +253,25 @@ class FaultlineBot:
         await context.send_activity(await report_command.answer(self.s, self.gate, self._who(context), incoming.text,
                                                                 context.turn_state.get(CUSTOMER_KEY)))
 
-    async def _ticket_for(self, context: TurnContext, reference: str | None) -> Seen | None:
+    async def _ticket_for(self, context: TurnContext, reference: str | None) -> tuple[Seen | None, list[Seen] | None]:
         """The named ticket, else this thread's, else (in 1:1 chat only) the sender's only open one — of those they
-        may see. In a channel or group chat an unnamed command belongs to the thread's ticket or to none, so an
-        update typed in a thread the sender may not see never lands on a ticket of their own elsewhere."""
+        may see; and the sender's open tickets when they were read for it. In a channel or group chat an unnamed
+        command belongs to the thread's ticket or to none, so an update typed in a thread the sender may not see
+        never lands on a ticket of their own elsewhere."""
         who = self._who(context)
         if reference:
-            return await self.gate.visible_ticket(who, reference)
+            return await self.gate.visible_ticket(who, reference), None
         in_thread = await self.gate.visible_ticket(who, InThread(context.activity.conversation.id))
         if in_thread is not None or (context.activity.conversation.conversation_type or "personal") != "personal":
-            return in_thread
+            return in_thread, None
         mine = await self.gate.visible_open(who)
-        return mine[0] if len(mine) == 1 else None
+        return (mine[0] if len(mine) == 1 else None), mine
 
-    async def _which_ticket(self, context: TurnContext) -> str:
+    async def _which_ticket(self, context: TurnContext, mine: list[Seen] | None) -> str:
         """A plain "status" that points at no one ticket: what to type instead, from the sender's own open tickets
-        (theirs to see, so nothing is said about any other)."""
-        mine = await self.gate.visible_open(self._who(context))
+        (``mine``, when already read; theirs to see, so nothing is said about any other)."""
+        if mine is None:
+            mine = await self.gate.visible_open(self._who(context))
         if mine:
             return (f"Which ticket? You have {len(mine)} open: name one, for example “status "
                     f"{mine[0].ticket.reference}”, or say “my tickets” to list them.")
