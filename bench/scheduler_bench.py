@@ -5,11 +5,16 @@ a "hot" share whose next timer falls due during the measurement window at a stea
 Two schedulers (two engines, as two replicas would have) tick every --interval seconds. Prints timer lag (due →
 arrival at the fake connector, p50/p99), sends per second, and database time per tick.
 
-With --storm: the same open tickets, then --storm-timers (2,000) timers falling due within one second over
---storm-customers (50) customers — "P1 opened" escalations to each customer's duty manager — fired and sent by two
-replicas in processes of their own (this script with --replica). Prints the lag from a recipient's first alert
-falling due to the first message reaching them (p50/p99/max over recipients), the sends and digests, and
-duplicates (the same outbox key twice, or the same ticket twice to one person), which must be 0.
+With --storm: the same open tickets (every customer's support channel bound), then --storm-timers (2,000)
+timers falling due within one second over --storm-customers (50) customers — "P1 opened" escalations to each
+customer's duty manager — fired and sent by two replicas in processes of their own (this script with --replica).
+Prints the lag from a recipient's first alert falling due to the first message reaching them (p50/p99/max over
+recipients), the sends and digests, duplicates (the same outbox key twice, or the same ticket twice to one
+person), which must be 0, and the tenant's busiest second at the connector (at most Teams' 50).
+By default the storm comes once the replicas have opened a 1:1 chat with every escalation contact (as in a bot
+that has been running a while); --chats at-first-alert: the scheduler opens no chat ahead, so each duty manager's
+chat is created for their first alert during the storm (two calls each instead of one).
+FAULTLINE_BENCH_TIMELINE=1 also prints when each first message and each call of the first 3 s arrived.
 
 Run: scripts/setup && .venv/bin/python bench/scheduler_bench.py [--tickets 100000] [--rate 30] [--window 60]
      nice .venv/bin/python bench/scheduler_bench.py --storm [--tickets 100000]
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import cProfile
 import json
 import os
@@ -44,14 +50,15 @@ from sqlalchemy import text
 from bot.clock import SystemClock
 from bot.config import config_from_mapping
 from bot.edge.connector import Connector, NoToken
-from bot.reminders.scheduler import Scheduler
+from bot.reminders.gate import TENANT_CALLS
+from bot.reminders.scheduler import Scheduler, escalation_contacts
 from bot.reminders.store import Outbox
 from bot.rules import timers as p
 from bot.services.context import Services
 from bot.settings import Settings
 from bot.store.conversations import ConversationStore, DatabaseStorage
 from bot.store.db import Database
-from bot.store.schema import conversation_refs, policy_snapshots, ticket_events, tickets, timers
+from bot.store.schema import channel_bindings, conversation_refs, policy_snapshots, ticket_events, tickets, timers
 from bot.store.tickets import TicketStore, snapshot_hash
 from bot.telemetry import Telemetry
 from sla.clock import TicketEvent
@@ -108,9 +115,12 @@ class Receiver:
         self.duplicates = 0
         self.members: dict[str, str] = {}
         self.sends: list[tuple[float, str, str, str]] = []
+        self.calls: list[float] = []
+        """When each call arrived (chats created and activities sent), for the busiest second."""
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
+        self.calls.append(time.monotonic())
         if request.path.rstrip("/") == "/v3/conversations":
             created = f"a:{uuid.uuid4().hex}"
             self.members[created] = str((body.get("members") or [{}])[0].get("id"))
@@ -137,8 +147,10 @@ async def start_receiver(receiver: Receiver) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
 
 
-def services_for(db: Database, config: Any, session: aiohttp.ClientSession, clock: SystemClock) -> Services:
-    return Services(settings=Settings(local=True), config=config, db=db, tickets=TicketStore(db),
+def services_for(db: Database, config: Any, session: aiohttp.ClientSession, clock: SystemClock,
+                 chats_ahead: bool = True) -> Services:
+    return Services(settings=Settings(local=True, open_chats_ahead=chats_ahead), config=config, db=db,
+                    tickets=TicketStore(db),
                     conversations=ConversationStore(db), state=ConversationState(DatabaseStorage(db, clock)),
                     clock=clock, connector=Connector(session, NoToken(), attempts=2), telemetry=Telemetry())
 
@@ -236,7 +248,10 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--storm", action="store_true", help="the storm instead of a steady rate")
     parser.add_argument("--storm-timers", type=int, default=2000)
     parser.add_argument("--storm-customers", type=int, default=50)
-    parser.add_argument("--lead", type=float, default=15.0, help="seconds from seeding to the storm")
+    parser.add_argument("--lead", type=float, default=5.0, help="seconds from seeding the storm to the storm")
+    parser.add_argument("--chats", choices=("ahead", "at-first-alert"), default="ahead",
+                        help="storm: duty managers' 1:1 chats opened ahead by the scheduler (the default "
+                             "FAULTLINE_OPEN_CHATS_AHEAD=1), or created for their first alert during the storm")
     parser.add_argument("--replica", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--schema", help=argparse.SUPPRESS)
     parser.add_argument("--service-url", help=argparse.SUPPRESS)
@@ -335,18 +350,25 @@ async def storm(args: argparse.Namespace, url: str) -> None:
         await db.migrate()
         rng, began = random.Random(7), time.perf_counter()
         quiet_count = args.tickets - args.storm_timers
+        await bind_channels(db, config, service_url)
         await insert_tickets(db, quiet(config, range(quiet_count), rng), service_url, 0)
+        stop = Path(tempfile.mkdtemp()) / "stop"
+        replicas = [await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--replica", str(n), "--schema", schema, "--service-url", service_url,
+            "--customers", str(args.customers), "--interval", str(args.interval), "--stop-file", str(stop),
+            "--chats", args.chats,
+            stdout=asyncio.subprocess.PIPE) for n in range(2)]
+        if args.chats == "ahead":  # a bot that has been running a while: every contact's chat is open
+            contacts = len(escalation_contacts(config.customers))
+            opened = await until_chats_open(db, contacts, args.timeout)
+            print(f"the replicas opened {opened:,} of {contacts:,} escalation contacts' chats ahead in "
+                  f"{time.perf_counter() - began:.0f} s from the start")
         at = datetime.now(UTC) + timedelta(seconds=args.lead)
         openings = storm_openings(config, quiet_count, args.storm_timers, args.storm_customers, at, 1.0, rng)
         await insert_tickets(db, openings, service_url, 0)
         print(f"seeded {args.tickets:,} open tickets of {len(config.customers)} customers in "
               f"{time.perf_counter() - began:.0f} s; {args.storm_timers:,} of them fall due within 1 s over "
               f"{args.storm_customers} customers, {args.lead:.0f} s from now")
-        stop = Path(tempfile.mkdtemp()) / "stop"
-        replicas = [await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--replica", str(n), "--schema", schema, "--service-url", service_url,
-            "--customers", str(args.customers), "--interval", str(args.interval), "--stop-file", str(stop),
-            stdout=asyncio.subprocess.PIPE) for n in range(2)]
         settled = await until_settled(db, at.timestamp() + 1, args.timeout)
         stop.touch()
         for n, (out, _) in enumerate(await asyncio.gather(*(r.communicate() for r in replicas))):
@@ -360,6 +382,28 @@ async def storm(args: argparse.Namespace, url: str) -> None:
             await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         await admin.close()
         await runner.cleanup()
+
+
+async def bind_channels(db: Database, config: Any, service_url: str) -> None:
+    """Every customer's support channel bound, as after `bind` in each (where the scheduler opens chats from)."""
+    now = datetime.now(UTC)
+    async with db.write() as conn:
+        await conn.execute(channel_bindings.insert(), [
+            {"customer_id": c.id, "team_id": f"19:team-{c.id}", "channel_id": f"19:support-{c.id}@thread.tacv2",
+             "service_url": service_url, "tenant_id": MSP_TENANT, "bound_by": "bench", "bound_at": now}
+            for c in config.customers])
+
+
+async def until_chats_open(db: Database, contacts: int, timeout: float) -> int:
+    """Wait until the replicas have a 1:1 chat with every escalation contact; how many they have."""
+    count = text("SELECT count(*) FROM conversation_refs WHERE conversation_id LIKE 'personal:%'")
+    deadline = time.time() + timeout
+    while True:
+        async with db.read() as conn:
+            opened = int((await conn.execute(count)).scalar_one())
+        if opened >= contacts or time.time() > deadline:
+            return opened
+        await asyncio.sleep(0.5)
 
 
 async def until_settled(db: Database, last_due: float, timeout: float) -> float | None:
@@ -386,6 +430,12 @@ async def storm_figures(db: Database, receiver: Receiver, openings: list[Opening
         first.setdefault(who, arrived)
         seen.update((who, reference) for reference in set(REFERENCE.findall(body)))
     lags = sorted(first[who] - due for who, due in earliest.items() if who in first)
+    if os.environ.get("FAULTLINE_BENCH_TIMELINE"):
+        start = min(earliest.values())
+        print("first arrivals (s after the first due):", " ".join(f"{first[w] - start:.2f}" for w in sorted(
+            first, key=first.get)[:60] if w in earliest))
+        print("every call in the first 3 s:", " ".join(f"{t - start:.2f}" for t, *_ in receiver.sends
+                                                       if t - start < 3))
     digests = sum(key.startswith("digest:") for _, _, key, _ in receiver.sends)
     twice = sum(n - 1 for n in seen.values() if n > 1)
     outbox = await Outbox(db, "bench").counts()
@@ -396,6 +446,10 @@ async def storm_figures(db: Database, receiver: Receiver, openings: list[Opening
     print(f"sends {len(receiver.sends):,}: {digests} digests, {len(receiver.sends) - digests} single alerts; "
           f"tickets alerted {len(seen):,} of {len(openings):,}; outbox {dict(sorted(outbox.items()))}")
     print(f"duplicates: {receiver.duplicates} outbox keys sent twice, {twice} tickets sent twice to one person")
+    calls = sorted(receiver.calls)
+    busiest = max((bisect.bisect_left(calls, start + 1.0) - n for n, start in enumerate(calls)), default=0)
+    print(f"the tenant's busiest second at the connector: {busiest} calls (Teams allows {TENANT_CALLS}); "
+          f"{len(receiver.members)} chats created, {len(calls):,} calls in all")
 
 
 async def replica(args: argparse.Namespace, url: str) -> None:
@@ -415,7 +469,8 @@ async def run_replica(args: argparse.Namespace, url: str) -> None:
     db = Database(url, connect_args={"server_settings": {"search_path": args.schema}})
     config, clock, total = bench_config(args.customers), SystemClock(), Counter[str]()
     async with aiohttp.ClientSession() as session:
-        scheduler = Scheduler(services_for(db, config, session, clock), instance=f"replica-{args.replica}",
+        scheduler = Scheduler(services_for(db, config, session, clock, args.chats == "ahead"),
+                              instance=f"replica-{args.replica}",
                               batch=500)
         phases: dict[str, list[float]] = {}
         for owner, names in ((scheduler.timers, ("claim_due", "finish_all", "replan_all")),

@@ -95,6 +95,10 @@ class Settings:
                                   "person wait this long and then go together; 0 sends each at once.", 30.0)
     digest_minimum: int = setting("FAULTLINE_DIGEST_MINIMUM", "This many alerts (or more) ready for one person at "
                                   "once go as one digest card listing the tickets.", 3)
+    open_chats_ahead: bool = setting("FAULTLINE_OPEN_CHATS_AHEAD", "`1`: the scheduler opens a 1:1 chat ahead of "
+                                     "need with each escalation contact the customer file names (a few at a time, "
+                                     "while nothing else is being sent), so their first alert is one call to Teams.",
+                                     True)
     prune_interval: float = setting("FAULTLINE_PRUNE_INTERVAL_MINUTES", "Minutes between retention runs in each "
                                     "process; 0 turns pruning off.", 60.0)
     keep_activities_days: float = setting("FAULTLINE_KEEP_ACTIVITIES_DAYS", "Days processed activity ids are kept "

@@ -6,8 +6,9 @@ with idempotency keys (ticket, timer, due point, recipient) and marks them all f
 transaction, and replans the tickets once the tick's sends are done. It then sends
 claimed outbox messages (bot/reminders/sending.py: concurrent across conversations, fenced by the claim, storms
 as digests); a message no longer needed is dropped, a throttled or failed send waits (Retry-After, else
-exponential back-off with jitter), a permanent refusal is recorded and escalated. Now and then it prunes what is
-past its retention (bot/reminders/prune.py).
+exponential back-off with jitter), a permanent refusal is recorded and escalated. On a quiet tick it opens 1:1
+chats ahead of need with the escalation contacts the customer file names. Now and then it prunes what is past its
+retention (bot/reminders/prune.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,9 +26,10 @@ from adaptive_cards.views import TARGET_LABELS
 from bot.config import Customer
 from bot.edge.connector import Connector, ConnectorError
 from bot.logs import correlated
+from bot.reminders.gate import SendGate, Throttled
 from bot.reminders.people import Managers, NoGraph, contacts
 from bot.reminders.prune import Retention, prune
-from bot.reminders.sending import Hooks, Sender, SendPolicy, TickResult
+from bot.reminders.sending import Hooks, Permit, Sender, SendPolicy, TickResult
 from bot.reminders.store import DROPPED, FIRED, PENDING, Message, Outbox, Timer, TimerStore, references
 from bot.rules import timers as p
 from bot.services import outbound
@@ -53,6 +55,10 @@ def recipients(kind: str, customer: Customer) -> tuple[str, ...]:
 
 COALESCIBLE = frozenset({*RECIPIENTS, "delivery_failed"})
 """Alerts about tickets, which a storm turns into one digest per recipient."""
+OPEN_AHEAD_PER_TICK = 2
+"""1:1 chats opened ahead of need per quiet tick (bot/reminders/scheduler.py `_open_ahead`)."""
+OPEN_AHEAD_RETRY = timedelta(hours=1)
+"""How long a person whose chat could not be opened (the app not installed for them) is left before trying again."""
 CALLS_PER_SEND = 2
 """Connector calls one outbox message may need (create the chat, then send): together they fit in the lease."""
 __all__ = ["Scheduler", "TickResult"]
@@ -70,10 +76,10 @@ class Scheduler:
         self.outbox = Outbox(services.db, self.instance, lease)
         self.managers = managers or NoGraph()
         self.settings, self.batch = settings, batch
-        self.sender = Sender(self.outbox, services.clock, Hooks(
+        self.gate = SendGate(services.db, self.instance, lease)
+        self.sender = Sender(self.outbox, self.gate, services.clock, Hooks(
             deliver=self._deliver, still_wanted=self._still_wanted, refused=self._escalate_failure,
             lag=services.telemetry.timer_lag.record), send_policy(services.settings))
-        self.limiter = self.sender.limiter
         self.retention = retention(services.settings)
         self._pruned_at: datetime | None = None
         self._read: dict[int, tuple[Ticket, list[Event]]] = {}
@@ -83,6 +89,10 @@ class Scheduler:
         self._threads: dict[str, Mapping[str, Any]] = {}
         """While firing: the channel bindings and thread references of the tickets, each read once."""
         self._task: asyncio.Task[None] | None = None
+        self._unopened: dict[str, datetime] = {}
+        """People whose chat could not be opened ahead, and when to try again."""
+        self._opened: set[str] = set()
+        """People known to have a 1:1 chat with the bot (not looked up again)."""
 
     # -- planning ---------------------------------------------------------------------------------
     async def replan(self, ticket_id: int, loaded: tuple[Ticket, list[Event]] | None = None) -> None:
@@ -127,8 +137,58 @@ class Scheduler:
                 await self._send(now, result)
         finally:
             await self._replan_fired(fired, now)  # after sending, so that what fired goes out first
+        if not (claimed or result.sent or result.deferred or result.dropped or result.failed):
+            await self._open_ahead(now)
         await self._prune(now, result)
         return result
+
+    async def _open_ahead(self, now: datetime) -> None:
+        """On a quiet tick, open a 1:1 chat with a few of the escalation contacts the customer file names who have
+        none yet (duty managers first), each under their recipient's turn and a slot of the tenant's allowance: a
+        storm's first alerts are then one call each, not two. Someone whose chat cannot be opened is tried again an
+        hour later."""
+        if not self.s.settings.open_chats_ahead:
+            return
+        wanted = [(person, customers) for person, customers in escalation_contacts(self.s.config.customers)
+                  if person not in self._opened and self._unopened.get(person, now) <= now]
+        if not wanted:
+            return
+        known = await references(self.s.db, (f"personal:{person}" for person, _ in wanted))
+        self._opened.update(person for person, _ in wanted if f"personal:{person}" in known)
+        for person, customers in [(p_, c) for p_, c in wanted if p_ not in self._opened][:OPEN_AHEAD_PER_TICK]:
+            if not await self._open_one(person, customers, now):
+                return
+
+    async def _open_one(self, person: str, customers: Sequence[Customer], now: datetime) -> bool:
+        """Open (or find) one person's chat ahead; False when the tenant's allowance is taken (try no more now)."""
+        msp = next(iter(sorted(self.s.config.msp.tenants)), None)
+        if await self._chat_used(person, msp):
+            self._opened.add(person)
+            return True
+        binding = await self._bound(customers)
+        if binding is None:  # none of their customers' support channels is bound: no service URL known yet
+            self._unopened[person] = now + OPEN_AHEAD_RETRY
+            return True
+        tenant = binding.tenant_id or msp
+        turn = await self.gate.turn(f"user:{person}", now)
+        if turn is None:  # another replica is sending to them (or opening it)
+            return True
+        slots: list[int] = []
+        try:
+            if (slot := await self.gate.slot(tenant, self.s.clock.now())) is not None:
+                slots.append(slot)
+            await self._open_chat(person, tenant, binding.service_url,
+                                  f"28:{self.s.settings.app_id}" if self.s.settings.app_id else None)
+            self._opened.add(person)
+        except Throttled:
+            return False
+        except ConnectorError as exc:
+            log.warning("could not open a chat ahead with %s: %s", person, exc)
+            self._unopened[person] = now + OPEN_AHEAD_RETRY
+        finally:
+            await self.gate.free(tenant, slots, self.s.clock.now())
+            await self.gate.end(turn, self.s.clock.now())
+        return True
 
     async def _send(self, now: datetime, result: TickResult) -> None:
         """Send what is ready, the tickets of the reminders and escalations among it read together first."""
@@ -237,6 +297,14 @@ class Scheduler:
         return {"service_url": reference.get("serviceUrl") or (binding.service_url if binding else None),
                 "tenant": reference.get("tenant") or tenant, "bot": bot}
 
+    async def _bound(self, customers: Sequence[Customer]) -> Any:
+        """The first of these customers' channel bindings (with a service URL), if any is bound."""
+        for customer in customers:
+            binding = await self._binding(customer.id)
+            if binding is not None and binding.service_url:
+                return binding
+        return None
+
     async def _binding(self, customer_id: str) -> Any:
         """The customer's channel binding, read once while firing a tick's timers (else every time)."""
         if customer_id in self._bindings:
@@ -280,22 +348,44 @@ class Scheduler:
                                                     datetime.fromisoformat(message.payload["point_at"]), clock,
                                                     ticket.status)
 
-    async def _deliver(self, message: Message) -> None:
-        """Carry out the message's op (send by default, create_conversation or update: see bot.services.outbound)."""
+    async def _deliver(self, message: Message, permit: Permit) -> None:
+        """Carry out the message's op (send by default, create_conversation or update: see bot.services.outbound);
+        each connector call first takes its ``permit``."""
         service_url = message.payload.get("service_url") or await outbound.service_url_now(self.s, message)
         if message.recipient.startswith("user:"):
             conversation = await self._personal_chat(message.recipient.removeprefix("user:"), message.tenant_id,
-                                                     service_url, message.payload.get("bot"))
+                                                     service_url, message.payload.get("bot"), permit)
         else:  # conversation:<id>, or channel:<id> for a new thread in it
             conversation = message.recipient.split(":", 1)[1]
+        await permit()
         await outbound.deliver(self.s, self.connector, message, service_url, conversation)
 
-    async def _personal_chat(self, user: str, tenant: str | None, service_url: str, bot: str | None) -> str:
-        """The 1:1 chat with a user: the one we created before, else a new one (then stored)."""
+    async def _personal_chat(self, user: str, tenant: str | None, service_url: str, bot: str | None,
+                             permit: Permit) -> str:
+        """The 1:1 chat with a user: the one we created or found before, the one they have used with the bot, else
+        a new one (then stored)."""
         key = f"personal:{user}"
         known = await self.s.conversations.reference(key)
         if known:
             return str(known["conversation"]["id"])
+        used = await self._chat_used(user, tenant)
+        if used:
+            return used
+        await permit()
+        return await self._open_chat(user, tenant, service_url, bot)
+
+    async def _chat_used(self, user: str, tenant: str | None) -> str | None:
+        """The 1:1 chat the user has used with the bot (kept from their turns), remembered as theirs; None if none."""
+        used = await self.s.conversations.personal_chat(user)
+        if not used:
+            return None
+        await self.s.conversations.remember(conversation_id=f"personal:{user}", tenant_id=tenant, customer_id=None,
+                                            user_id=user, reference=used, at=self.s.clock.now())
+        return str(used["conversation"]["id"])
+
+    async def _open_chat(self, user: str, tenant: str | None, service_url: str, bot: str | None) -> str:
+        """Create the 1:1 chat with a user (Teams answers with the existing one if there is one) and keep it."""
+        key = f"personal:{user}"
         created = await self.connector.create_conversation(service_url, {
             "isGroup": False, "bot": {"id": bot}, "members": [{"id": user}], "tenantId": tenant,
             "channelData": {"tenant": {"id": tenant}}})
@@ -326,6 +416,17 @@ class Scheduler:
         where = await self._where(ticket, customer)
         await self.outbox.enqueue(self._row(f"{message.key}:failed:{lead}", ticket, None, f"user:{lead}", where, card,
                                             now, purpose="delivery_failed") for lead in leads)
+
+
+def escalation_contacts(customers: Sequence[Customer]) -> list[tuple[str, list[Customer]]]:
+    """Everyone the customer file names to escalate to, once each with the customers naming them: duty managers
+    first (a P1's first ping)."""
+    seen: dict[str, list[Customer]] = {}
+    for role in ("duty_manager", "team_lead", "manager"):
+        for customer in customers:
+            if person := getattr(customer.escalation, role):
+                seen.setdefault(person, []).append(customer)
+    return list(seen.items())
 
 
 def _checked(message: Message) -> bool:

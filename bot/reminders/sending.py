@@ -6,6 +6,8 @@ lease extended (a replica that took the message over has changed the claim, so t
 claim was made a moment ago (a message sent right after the turn that queued it); the
 outcome is recorded only under the same claim. A wait — Teams' rate limits here, a Retry-After there — puts the
 message back to pending until then, without counting an attempt; only a real failure counts and backs off.
+One replica at a time sends to a recipient, and each connector call holds a slot of its tenant's allowance
+(bot/reminders/gate.py, shared by every replica through the database).
 A recipient who just got an alert has further ones held for a short window, and several at once become one digest.
 """
 
@@ -18,11 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from tenacity import wait_exponential_jitter
 
 from bot.clock import Clock
 from bot.edge.connector import ConnectorError
 from bot.reminders.digest import Unit, digest, units
+from bot.reminders.gate import OTHER_SENDER_WAIT, SendGate, Throttled, Turn
 from bot.reminders.ratelimit import RateLimiter
 from bot.reminders.store import DROPPED, FAILED, PENDING, SENT, Message, Outbox
 
@@ -51,30 +55,37 @@ class SendPolicy:
     coalescible: Collection[str] = ()
 
 
+Permit = Callable[[], Awaitable[None]]
+"""Awaited before each connector call a delivery makes: takes a slot of the tenant's allowance, or raises
+`Throttled`."""
+
+
 @dataclass(frozen=True)
 class Hooks:
     """What sending asks of the scheduler: deliver, still wanted?, tell someone of a refusal, record the lag."""
 
-    deliver: Callable[[Message], Awaitable[None]]
+    deliver: Callable[[Message, Permit], Awaitable[None]]
     still_wanted: Callable[[Message, datetime], Awaitable[bool]]
     refused: Callable[[Message, datetime], Awaitable[None]]
     lag: Callable[[float], None]
 
 
 class Sender:
-    def __init__(self, outbox: Outbox, clock: Clock, hooks: Hooks, policy: SendPolicy = SendPolicy()) -> None:
-        self.outbox, self.clock, self.hooks, self.policy = outbox, clock, hooks, policy
-        self.limiter = RateLimiter(in_flight=max(1, policy.concurrency))
+    def __init__(self, outbox: Outbox, gate: SendGate, clock: Clock, hooks: Hooks,
+                 policy: SendPolicy = SendPolicy()) -> None:
+        self.outbox, self.gate, self.clock, self.hooks, self.policy = outbox, gate, clock, hooks, policy
+        self.limiter = RateLimiter()
         self._slots = asyncio.Semaphore(max(1, policy.concurrency))
-        self._last_alert: dict[str, datetime] = {}
 
     def forget_idle(self, now: datetime) -> None:
         """Memory stays flat however many conversations there have been: idle ones are forgotten."""
         self.limiter.forget_idle(now)
-        window = self.policy.storm_window
-        self._last_alert = {k: at for k, at in self._last_alert.items() if now - at < window}
+        self.gate.forget_idle(now, self.policy.storm_window)
 
     async def send(self, messages: Sequence[Message], now: datetime, result: TickResult) -> None:
+        """Each conversation's messages in order; every conversation's first message before any one's second (a
+        storm's first alert to each person goes before a second alert to anyone, within the tenant's allowance): a
+        conversation sends its first, then queues again behind the others for the rest."""
         conversations: dict[str, list[Message]] = {}
         for message in messages:
             conversations.setdefault(message.recipient, []).append(message)
@@ -85,15 +96,60 @@ class Sender:
                 log.error("sending to outbox messages %s failed: %s", [m.id for m in group], type(outcome).__name__)
 
     async def _conversation(self, group: list[Message], now: datetime, result: TickResult) -> None:
-        async with self._slots:
-            ready = await self._wanted(group, now, result)
-            ready = await self._hold_storm(ready, now, result)
-            planned = units(ready, self.policy.coalescible, self.policy.digest_minimum)
-            for n, unit in enumerate(planned):
-                until = await self._unit(unit, result)
-                if until is not None:  # not sent yet: what follows in this conversation waits behind it
-                    await self._release([m for later in planned[n + 1:] for m in later], until, result)
-                    return
+        turn, rest = None, []
+        try:
+            async with self._slots:
+                turn = await self._turn(group, now, result)
+                if turn is not None:
+                    rest = await self._first(turn, group, now, result)
+        finally:
+            if turn is not None and not rest:
+                await self.gate.end(turn, self.clock.now())
+        if turn is None or not rest:
+            return
+        try:
+            async with self._slots:  # behind the conversations still waiting to send their first (FIFO)
+                await self._units(turn, rest, result)
+        finally:
+            await self.gate.end(turn, self.clock.now())
+
+    async def _turn(self, group: list[Message], now: datetime, result: TickResult) -> Turn | None:
+        """This process's turn to send to the group's recipient; None (and the group put back) when there is
+        nothing to try now: the tenant's allowance is taken, they are held, or another replica is sending to them."""
+        full = self.gate.full_until(group[0].tenant_id, self.clock.now())
+        if full is not None:  # no slot of the tenant's allowance free until then
+            await self._release(group, full, result)
+            return None
+        last = self.gate.known_alert(group[0].recipient)
+        if last is not None and now - last < self.policy.storm_window and all(
+                m.purpose in self.policy.coalescible for m in group):  # held, as the turn would find
+            await self._release(group, last + self.policy.storm_window, result)
+            return None
+        alerts = any(m.purpose in self.policy.coalescible for m in group)
+        turn = await self.gate.turn(group[0].recipient, now, shared=alerts, tenant=group[0].tenant_id)
+        if turn is None:  # another replica is sending to this recipient: theirs go after
+            await self._release(group, now + OTHER_SENDER_WAIT, result)
+        return turn
+
+    async def _first(self, turn: Turn, group: list[Message], now: datetime, result: TickResult) -> list[Unit]:
+        """Send the group's first message or digest; what is left to send after the others' first."""
+        ready = await self._wanted(group, now, result)
+        ready = await self._hold_storm(turn, ready, now, result)
+        planned = units(ready, self.policy.coalescible, self.policy.digest_minimum)
+        if not planned or not await self._units(turn, planned[:1], result, more=planned[1:]):
+            return []
+        return planned[1:]
+
+    async def _units(self, turn: Turn, planned: Sequence[Unit], result: TickResult,
+                     more: Sequence[Unit] = ()) -> bool:
+        """Send these in order (``more`` follow later); True when all went. One not sent holds the rest back (and
+        ``more``) until the conversation may go on."""
+        for n, unit in enumerate(planned):
+            until = await self._unit(turn, unit, result, last=not more and n == len(planned) - 1)
+            if until is not None:  # not sent yet: what follows in this conversation waits behind it
+                await self._release([m for later in (*planned[n + 1:], *more) for m in later], until, result)
+                return False
+        return True
 
     async def _wanted(self, group: list[Message], now: datetime, result: TickResult) -> list[Message]:
         wanted = []
@@ -104,9 +160,11 @@ class Sender:
                 result.dropped += 1
         return wanted
 
-    async def _hold_storm(self, ready: list[Message], now: datetime, result: TickResult) -> list[Message]:
-        """Alerts for someone alerted less than a window ago wait for the window's end, to go together."""
-        last = self._last_alert.get(ready[0].recipient) if ready else None
+    async def _hold_storm(self, turn: Turn, ready: list[Message], now: datetime,
+                          result: TickResult) -> list[Message]:
+        """Alerts for someone alerted less than a window ago (by any replica) wait for the window's end, to go
+        together."""
+        last = turn.last_alert
         if last is None or now - last >= self.policy.storm_window:
             return ready
         held = [m for m in ready if m.purpose in self.policy.coalescible]
@@ -118,8 +176,9 @@ class Sender:
         if messages and await self.outbox.settle_all(messages, PENDING, self.clock.now(), not_before=until):
             result.deferred += len(messages)
 
-    async def _unit(self, unit: Unit, result: TickResult) -> datetime | None:
-        """Send one message or digest; None when done with it, else the time the conversation may go on."""
+    async def _unit(self, turn: Turn, unit: Unit, result: TickResult, last: bool) -> datetime | None:
+        """Send one message or digest; None when done with it, else the time the conversation may go on. ``last``:
+        the turn ends with it (given back as its outcome is recorded)."""
         now = self.clock.now()
         ours = {m.id for m in unit} if self.outbox.just_claimed(unit, now) else await self.outbox.hold(unit, now)
         if len(ours) < len(unit):
@@ -128,25 +187,43 @@ class Sender:
         unit = [m for m in unit if m.id in ours]
         if not unit:
             return None
-        first = unit[0]
-        wait = self.limiter.acquire(first.recipient.split(":", 1)[-1], first.tenant_id, now)
+        wait = self.limiter.acquire(unit[0].recipient, now)
         if wait > timedelta(0):
             await self._release(unit, now + wait, result)
             return now + wait
-        message = digest(unit)
+        message, slots = digest(unit), []
+
+        async def permit() -> None:
+            slot = await self.gate.slot(message.tenant_id, self.clock.now(), turn)
+            if slot is not None:
+                slots.append(slot)
+
         try:
-            await self.hooks.deliver(message)
-        except ConnectorError as exc:
-            return await self._failed(unit, exc, result)
-        await self._sent(unit, message, result)
+            await self.hooks.deliver(message, permit)
+        except BaseException as exc:
+            await self.gate.free(message.tenant_id, slots, self.clock.now())
+            if isinstance(exc, Throttled):  # the tenant's allowance is taken: a wait, not a failed attempt
+                await self._release(unit, exc.until, result)
+                return exc.until
+            if isinstance(exc, ConnectorError):
+                return await self._failed(unit, exc, result)
+            raise
+        await self._sent(turn, unit, message, slots, result, last)
         return None
 
-    async def _sent(self, unit: Unit, message: Message, result: TickResult) -> None:
+    async def _sent(self, turn: Turn, unit: Unit, message: Message, slots: list[int], result: TickResult,
+                    last: bool) -> None:
         now = self.clock.now()
-        if not await self.outbox.settle_all(unit, SENT, now):
-            log.warning("outbox message %s was sent but its claim had been taken over", message.key)
         if any(m.purpose in self.policy.coalescible for m in unit):
-            self._last_alert[message.recipient] = now
+            self.gate.alerted(turn, now)
+
+        async def after(conn: AsyncConnection) -> None:  # in the transaction that records the send
+            await self.gate.free(message.tenant_id, slots, now, conn)
+            if last:
+                await self.gate.end(turn, now, conn)
+
+        if not await self.outbox.settle_all(unit, SENT, now, also=after):
+            log.warning("outbox message %s was sent but its claim had been taken over", message.key)
         for m in unit:
             due = m.payload.get("due_at")
             lag = (now - datetime.fromisoformat(due)).total_seconds() if due else 0.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -227,10 +227,12 @@ class Outbox:
         return await self.settle_all([message], status, now, error=error, not_before=not_before, failed=failed)
 
     async def settle_all(self, messages: Sequence[Message], status: str, now: datetime, *, error: str | None = None,
-                         not_before: datetime | None = None, failed: bool = False) -> bool:
+                         not_before: datetime | None = None, failed: bool = False,
+                         also: Callable[[AsyncConnection], Awaitable[None]] | None = None) -> bool:
         """Record one outcome for messages claimed together (a digest), in one transaction, fenced by each claim.
 
-        ``failed``: a send that went wrong (counts as an attempt; a throttle or a rate-limit wait does not).
+        ``failed``: a send that went wrong (counts as an attempt; a throttle or a rate-limit wait does not);
+        ``also``: more to write in that transaction (the send's slots of the tenant's allowance given back).
         """
         values: dict[str, Any] = {"status": status, "last_error": (error or None) and error[:500],
                                   "lease_until": None}
@@ -241,6 +243,8 @@ class Outbox:
         values["claims"] = self._claims(messages)
         async with self.db.write() as conn:
             done = await conn.execute(_SETTLE_FAILED if failed else _SETTLE, values)
+            if also is not None:
+                await also(conn)
         return done.rowcount == len(messages)
 
     async def counts(self) -> dict[str, int]:

@@ -204,6 +204,18 @@ class ConversationStore:
                                       .where(conversation_refs.c.conversation_id == conversation_id))).one_or_none()
             return None if row is None else row[0]
 
+    async def personal_chat(self, user_id: str) -> Mapping[str, Any] | None:
+        """The reference of the newest 1:1 chat this person has had with the bot (their turns keep it), if any."""
+        refs = conversation_refs.c
+        async with self.db.read() as conn:
+            rows = await conn.execute(select(refs.reference).where(refs.user_id == user_id)
+                                      .order_by(refs.updated_at.desc()))
+            for (reference,) in rows:
+                conversation = reference.get("conversation") or {}
+                if conversation.get("conversationType", "personal") == "personal" and conversation.get("id"):
+                    return dict(reference)
+        return None
+
     async def bind(self, binding: Binding) -> None:
         values = {k: getattr(binding, k) for k in binding.__dataclass_fields__}
         async with self.db.write() as conn:

@@ -135,6 +135,7 @@ conversation_refs = Table(
     Column("user_id", String(64)),
     Column("reference", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_conversation_refs_user_id", "user_id"),
 )
 
 channel_bindings = Table(
@@ -236,3 +237,23 @@ ticket_subscribers = Table(
 )
 """People who follow a ticket they did not open: reporters of the same problem who said "same problem", and the
 reporters of duplicates merged into it. ``status`` is active, or split (no longer following)."""
+
+
+send_slots = Table(
+    "send_slots", metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("slot", Integer, primary_key=True),
+    Column("free_at", UTCDateTime, nullable=False),
+)
+"""A tenant's share of Teams' per-tenant allowance (50 a second), one row per call that may be under way or have
+arrived within the last second: every replica takes its slots here (bot/reminders/gate.py)."""
+
+recipient_sends = Table(
+    "recipient_sends", metadata,
+    Column("recipient", String(RECIPIENT), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("held_until", UTCDateTime, nullable=False),
+    Column("last_alert", UTCDateTime),
+)
+"""Whose turn it is to send to a recipient (one replica at a time), and when they were last alerted."""
+

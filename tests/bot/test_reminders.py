@@ -12,6 +12,7 @@ from bot.app import SERVICES
 from bot.reminders.scheduler import Scheduler, TickResult
 from bot.store.tickets import TicketStore
 from tests.bot.conftest import START, Running
+from tests.bot.fakes import ADMIN, MSP_TENANT
 from tests.bot.test_ticket_actions import ENGINEER_A, invoke, open_ticket, ticket_now
 
 TEAM_LEAD, MANAGER, DUTY_MANAGER = (f"00000000-0000-0000-0000-00000000a00{n}" for n in (1, 2, 3))
@@ -168,6 +169,75 @@ async def test_snooze_brings_the_reminder_back_later(faultline: Running) -> None
     assert (ENGINEER_A, "Customer update overdue (late by 5 min)") not in headlines(faultline, before)
     await tick_at(faultline, at(minutes=65))
     assert (ENGINEER_A, "Customer update overdue (late by 5 min)") in headlines(faultline, before)
+
+
+def chats_created(faultline: Running) -> list[dict[str, Any]]:
+    return [c.body for c in faultline.connector.calls
+            if c.method == "POST" and c.path.rstrip("/") == "/v3/conversations" and not c.body.get("isGroup")]
+
+
+async def test_the_first_alert_goes_into_a_chat_the_person_already_has_with_the_bot_without_creating_one(
+        faultline: Running) -> None:
+    await faultline.say("my tickets", tenant=MSP_TENANT, user=DUTY_MANAGER, user_name="Duty Manager",
+                        conversation="a:duty-personal")  # the duty manager has used the bot in a 1:1 chat
+    await open_ticket(faultline)
+    before = len(faultline.connector.calls)
+    await tick_at(faultline, at(minutes=0))
+    assert headlines(faultline, before) == [(DUTY_MANAGER, "P1 opened: MAINTEL-000001")]
+    assert any("/v3/conversations/a:duty-personal/activities" in c.path for c in faultline.connector.calls[before:])
+    assert chats_created(faultline) == []  # one call to Teams, not two
+
+
+async def test_a_person_never_seen_in_a_1to1_chat_has_one_created_for_their_first_alert_and_then_reused(
+        faultline: Running) -> None:
+    await open_ticket(faultline)
+    for minutes in (0, 23, 30, 60):  # duty manager, team lead, manager, then the team lead again
+        await tick_at(faultline, at(minutes=minutes))
+    created = sorted(c["members"][0]["id"] for c in chats_created(faultline))
+    assert created == sorted([DUTY_MANAGER, TEAM_LEAD, MANAGER])  # once each, the team lead's reused at 60 min
+
+
+async def bind_support_channel(faultline: Running) -> None:
+    channel = {"channel": {"id": "19:support@thread.tacv2"}, "team": {"id": "19:msp@thread.tacv2"}}
+    mention = [{"type": "mention", "mentioned": {"id": "28:faultline-bot"}, "text": "<at>Faultline</at>"}]
+    await faultline.say("<at>Faultline</at> bind cloudcti-demo", user=ADMIN, tenant=MSP_TENANT,
+                        conversation="19:support@thread.tacv2;messageid=1", conversation_type="channel",
+                        channel_data=channel, entities=mention)
+    assert "Bound" in faultline.connector.texts()
+
+
+async def test_quiet_ticks_open_chats_ahead_with_the_escalation_contacts_so_a_first_alert_is_one_call(
+        faultline: Running) -> None:
+    await bind_support_channel(faultline)  # a customer naming them (not the first) has its channel bound
+    await tick_at(faultline, at(minutes=-5))  # nothing due: a quiet tick opens two, the duty manager first
+    assert [c["members"][0]["id"] for c in chats_created(faultline)] == [DUTY_MANAGER, TEAM_LEAD]
+    await tick_at(faultline, at(minutes=-4))
+    await tick_at(faultline, at(minutes=-3))
+    assert [c["members"][0]["id"] for c in chats_created(faultline)] == [DUTY_MANAGER, TEAM_LEAD, MANAGER]
+    await open_ticket(faultline)
+    before = len(faultline.connector.calls)
+    await tick_at(faultline, at(minutes=0))
+    assert headlines(faultline, before) == [(DUTY_MANAGER, "P1 opened: MAINTEL-000001")]
+    assert len(chats_created(faultline)) == 3  # the alert went into the chat opened ahead
+
+
+async def test_someone_for_whom_teams_refuses_a_chat_is_asked_for_again_an_hour_later_not_every_tick(
+        faultline: Running) -> None:
+    await bind_support_channel(faultline)
+    faultline.connector.fail_with = [403]  # the app is not installed for the duty manager
+    await tick_at(faultline, at(minutes=-90))
+    for minutes in range(-89, -80):
+        await tick_at(faultline, at(minutes=minutes))
+    asked = [c["members"][0]["id"] for c in chats_created(faultline)]
+    assert asked.count(DUTY_MANAGER) == 1 and sorted(set(asked)) == sorted([DUTY_MANAGER, TEAM_LEAD, MANAGER])
+    await tick_at(faultline, at(minutes=-29))  # an hour on: asked again, and opened
+    assert [c["members"][0]["id"] for c in chats_created(faultline)].count(DUTY_MANAGER) == 2
+
+
+async def test_no_chat_is_opened_ahead_while_no_support_channel_is_bound(faultline: Running) -> None:
+    for minutes in (-5, -4, -3):
+        await tick_at(faultline, at(minutes=minutes))
+    assert chats_created(faultline) == []
 
 
 async def test_a_manager_takes_ownership_from_the_escalation(faultline: Running) -> None:

@@ -349,8 +349,8 @@ def test_the_rate_limiter_forgets_conversations_idle_for_longer_than_its_longest
 
     limiter = RateLimiter()
     for n in range(1000):
-        limiter.acquire(f"19:c{n}", "t", START)
-    limiter.acquire("19:busy", "t", START + timedelta(minutes=59))
+        limiter.acquire(f"19:c{n}", START)
+    limiter.acquire("19:busy", START + timedelta(minutes=59))
     limiter.forget_idle(START + timedelta(hours=1))
-    assert len(limiter) == 2  # the busy conversation and its tenant; a thousand idle ones are gone
-    assert limiter.acquire("19:busy", "t", START + timedelta(hours=1)) == timedelta(0)
+    assert len(limiter) == 1  # the busy conversation; a thousand idle ones are gone
+    assert limiter.acquire("19:busy", START + timedelta(hours=1)) == timedelta(0)
