@@ -358,6 +358,8 @@ async def storm(args: argparse.Namespace, url: str) -> None:
             "--customers", str(args.customers), "--interval", str(args.interval), "--stop-file", str(stop),
             "--chats", args.chats,
             stdout=asyncio.subprocess.PIPE) for n in range(2)]
+        while not all((stop.parent / f"ready-{n}").exists() for n in range(2)):  # both replicas ticking
+            await asyncio.sleep(0.2)
         if args.chats == "ahead":  # a bot that has been running a while: every contact's chat is open
             contacts = len(escalation_contacts(config.customers))
             opened = await until_chats_open(db, contacts, args.timeout)
@@ -483,6 +485,7 @@ async def run_replica(args: argparse.Namespace, url: str) -> None:
         while not Path(args.stop_file).exists():
             began = time.perf_counter()
             result = await scheduler.tick()
+            (Path(args.stop_file).parent / f"ready-{args.replica}").touch()
             longest = max(longest, time.perf_counter() - began)
             total.update(ticks=1, fired=result.fired, dropped=result.dropped, sent=result.sent,
                          deferred=result.deferred, failed=result.failed)
