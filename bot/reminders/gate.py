@@ -17,6 +17,7 @@ spares every send a write transaction.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,7 +77,7 @@ def _sql(db: Database) -> _Sql:
         take_turn=turn.on_conflict_do_update(
             index_elements=["recipient"], set_={"holder": turn.excluded.holder, "held_until": turn.excluded.held_until},
             where=or_(person.held_until <= bindparam("b_now"), person.holder == turn.excluded.holder),
-        ).returning(person.recipient, person.last_alert),
+        ).returning(person.last_alert),
         end_turn=update(recipient_sends).where(person.recipient == bindparam("b_recipient"),
                                                person.holder == bindparam("b_me"))
         .values(held_until=bindparam("b_now"), last_alert=bindparam("b_alert")),
@@ -127,7 +128,7 @@ class SendGate:
                     spare = (tenant, slot) if slot is not None else None
             if row is None:
                 return None
-            latest = max((at for at in (row[1], self._alerts.get(recipient)) if at is not None), default=None)
+            latest = max((at for at in (row[0], self._alerts.get(recipient)) if at is not None), default=None)
             if latest is not None:
                 self._alerts[recipient] = latest
         self._turns[recipient] += 1
@@ -151,22 +152,26 @@ class SendGate:
         last = self._turns[turn.recipient] <= 0
         if last:
             del self._turns[turn.recipient]
-        if not last and turn.spare is None:
+        spare, turn.spare = turn.spare, None
+        if not last and spare is None:
             return
+
+        async def end(conn: AsyncConnection) -> None:
+            if spare is not None:  # never used for a call: free at once
+                await conn.execute(self.sql.free_slots, {"b_tenant": spare[0], "b_slots": [spare[1]], "b_free": now})
+            if last:
+                await conn.execute(self.sql.end_turn, {"b_recipient": turn.recipient, "b_me": self.instance,
+                                                       "b_now": now, "b_alert": self._alerts.get(turn.recipient)})
+
+        await self._write(conn, end)
+
+    async def _write(self, conn: AsyncConnection | None, work: Callable[[AsyncConnection], Awaitable[None]]) -> None:
+        """``work`` in the caller's transaction ``conn``, else in one of its own."""
         if conn is not None:
-            await self._end_in(conn, turn, now, last)
+            await work(conn)
             return
         async with self.db.write() as own:
-            await self._end_in(own, turn, now, last)
-
-    async def _end_in(self, conn: AsyncConnection, turn: Turn, now: datetime, last: bool) -> None:
-        if turn.spare is not None:  # never used for a call: free at once
-            tenant, slot = turn.spare
-            turn.spare = None
-            await conn.execute(self.sql.free_slots, {"b_tenant": tenant, "b_slots": [slot], "b_free": now})
-        if last:
-            await conn.execute(self.sql.end_turn, {"b_recipient": turn.recipient, "b_me": self.instance,
-                                                   "b_now": now, "b_alert": self._alerts.get(turn.recipient)})
+            await work(own)
 
     def forget_idle(self, now: datetime, window: timedelta) -> None:
         self._alerts = {k: at for k, at in self._alerts.items() if now - at < window or k in self._turns}
@@ -228,8 +233,8 @@ class SendGate:
                 self._slots[tenant][slot] = ended + AFTER_CALL
             return
         values = {"b_tenant": tenant, "b_slots": slots, "b_free": ended + AFTER_CALL}
-        if conn is not None:
+
+        async def free(conn: AsyncConnection) -> None:
             await conn.execute(self.sql.free_slots, values)
-            return
-        async with self.db.write() as own:
-            await own.execute(self.sql.free_slots, values)
+
+        await self._write(conn, free)

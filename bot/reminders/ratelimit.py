@@ -1,9 +1,10 @@
 """Teams' published limits per conversation, as sliding windows on the injected clock: 7 per second, 8 per 2
 seconds, 60 per 30 seconds, 1800 per hour.
 
-A conversation's messages go one after another, and one replica at a time sends to a recipient
-(bot/reminders/gate.py), so the sends it starts are the ones Teams counts. The tenant's allowance (50 calls a
-second, counted as they arrive, over every replica) is kept in the database by bot/reminders/gate.py.
+A conversation's messages go one after another, and a person's alerts go through one replica at a time
+(bot/reminders/gate.py), so the sends a process starts are the ones Teams counts for that conversation. The
+tenant's allowance (50 calls a second, counted as they arrive, over every replica) is kept in the database by
+bot/reminders/gate.py.
 """
 
 from __future__ import annotations

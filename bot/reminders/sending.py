@@ -96,22 +96,17 @@ class Sender:
                 log.error("sending to outbox messages %s failed: %s", [m.id for m in group], type(outcome).__name__)
 
     async def _conversation(self, group: list[Message], now: datetime, result: TickResult) -> None:
-        turn, rest = None, []
+        turn = None
         try:
             async with self._slots:
                 turn = await self._turn(group, now, result)
-                if turn is not None:
-                    rest = await self._first(turn, group, now, result)
+                rest = await self._first(turn, group, now, result) if turn is not None else []
+            if rest and turn is not None:
+                async with self._slots:  # behind the conversations still waiting to send their first (FIFO)
+                    await self._units(turn, rest, result)
         finally:
-            if turn is not None and not rest:
+            if turn is not None:  # (already given back with its last send's outcome, if that went)
                 await self.gate.end(turn, self.clock.now())
-        if turn is None or not rest:
-            return
-        try:
-            async with self._slots:  # behind the conversations still waiting to send their first (FIFO)
-                await self._units(turn, rest, result)
-        finally:
-            await self.gate.end(turn, self.clock.now())
 
     async def _turn(self, group: list[Message], now: datetime, result: TickResult) -> Turn | None:
         """This process's turn to send to the group's recipient; None (and the group put back) when there is
@@ -120,13 +115,12 @@ class Sender:
         if full is not None:  # no slot of the tenant's allowance free until then
             await self._release(group, full, result)
             return None
-        last = self.gate.known_alert(group[0].recipient)
-        if last is not None and now - last < self.policy.storm_window and all(
-                m.purpose in self.policy.coalescible for m in group):  # held, as the turn would find
-            await self._release(group, last + self.policy.storm_window, result)
+        held = self._held_until(self.gate.known_alert(group[0].recipient), now)
+        if held is not None and all(self._alert(m) for m in group):  # held, as the turn would find
+            await self._release(group, held, result)
             return None
-        alerts = any(m.purpose in self.policy.coalescible for m in group)
-        turn = await self.gate.turn(group[0].recipient, now, shared=alerts, tenant=group[0].tenant_id)
+        turn = await self.gate.turn(group[0].recipient, now, shared=any(self._alert(m) for m in group),
+                                    tenant=group[0].tenant_id)
         if turn is None:  # another replica is sending to this recipient: theirs go after
             await self._release(group, now + OTHER_SENDER_WAIT, result)
         return turn
@@ -164,12 +158,21 @@ class Sender:
                           result: TickResult) -> list[Message]:
         """Alerts for someone alerted less than a window ago (by any replica) wait for the window's end, to go
         together."""
-        last = turn.last_alert
-        if last is None or now - last >= self.policy.storm_window:
+        until = self._held_until(turn.last_alert, now)
+        if until is None:
             return ready
-        held = [m for m in ready if m.purpose in self.policy.coalescible]
-        await self._release(held, last + self.policy.storm_window, result)
-        return [m for m in ready if m.purpose not in self.policy.coalescible]
+        await self._release([m for m in ready if self._alert(m)], until, result)
+        return [m for m in ready if not self._alert(m)]
+
+    def _held_until(self, last_alert: datetime | None, now: datetime) -> datetime | None:
+        """Until when a person alerted at ``last_alert`` has further alerts held (None: not held now)."""
+        if last_alert is None or now - last_alert >= self.policy.storm_window:
+            return None
+        return last_alert + self.policy.storm_window
+
+    def _alert(self, message: Message) -> bool:
+        """An alert about a ticket: held in a storm, gathered into digests."""
+        return message.purpose in self.policy.coalescible
 
     async def _release(self, messages: Sequence[Message], until: datetime, result: TickResult) -> None:
         """Back to pending until ``until``, not counted as an attempt."""
@@ -214,7 +217,7 @@ class Sender:
     async def _sent(self, turn: Turn, unit: Unit, message: Message, slots: list[int], result: TickResult,
                     last: bool) -> None:
         now = self.clock.now()
-        if any(m.purpose in self.policy.coalescible for m in unit):
+        if any(self._alert(m) for m in unit):
             self.gate.alerted(turn, now)
 
         async def after(conn: AsyncConnection) -> None:  # in the transaction that records the send

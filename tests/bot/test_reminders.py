@@ -180,6 +180,7 @@ async def test_the_first_alert_goes_into_a_chat_the_person_already_has_with_the_
         faultline: Running) -> None:
     await faultline.say("my tickets", tenant=MSP_TENANT, user=DUTY_MANAGER, user_name="Duty Manager",
                         conversation="a:duty-personal")  # the duty manager has used the bot in a 1:1 chat
+    assert faultline.connector.messages("a:duty-personal")  # and was answered there
     await open_ticket(faultline)
     before = len(faultline.connector.calls)
     await tick_at(faultline, at(minutes=0))
