@@ -248,23 +248,10 @@ class TicketStore:
         found = await conn.execute(self._upserts.next_number, {"customer_id": customer_id, "last_number": 1})
         return int(found.scalar_one())
 
-    async def _number_ahead(self, customer_id: str) -> int | None:
-        """On PostgreSQL, the customer's next reference number taken before the ticket's transaction, in one of
-        its own committed at once: the counter's row is then locked for one statement, not until the ticket's
-        whole transaction commits, so a customer's simultaneous reports no longer queue behind each other's
-        tickets. The price is a number skipped when the ticket's transaction then fails or finds the report
-        already opened (references stay unique; they need not be consecutive). None on SQLite, which has one
-        writer at a time anyway: there the number is taken in the ticket's transaction."""
-        if self.db.is_sqlite:
-            return None
-        async with self.db.write() as conn:
-            return await self._next_number(conn, customer_id)
-
     async def create(self, new: NewTicket, *, at: datetime) -> Ticket:
         """Store a ticket with a fresh reference and its 'opened' event, in one transaction."""
-        number = await self._number_ahead(new.customer_id)
         async with self.db.write() as conn:
-            ticket = await self._insert(conn, new, at, None, number)
+            ticket = await self._insert(conn, new, at, None)
         self._stored_snapshots.add(ticket.policy_hash)
         return ticket
 
@@ -273,7 +260,6 @@ class TicketStore:
         """Exactly one ticket per report ``key``: (the ticket, True) when this call opened it, else (the one opened
         before, False). ``prepare`` runs first in the same transaction (it may raise to open nothing); ``also`` runs
         after the insert (queue what the ticket causes) — all of it commits together or not at all."""
-        number = await self._number_ahead(new.customer_id)
         try:
             async with self.db.write() as conn:
                 if prepare is not None:
@@ -281,7 +267,7 @@ class TicketStore:
                 found = await _ticket(conn, _BY_INTAKE_KEY, key=key)
                 if found is not None:
                     return found, False
-                ticket = await self._insert(conn, new, at, key, number)
+                ticket = await self._insert(conn, new, at, key)
                 if also is not None:
                     await also(conn, ticket)
         except IntegrityError:  # the same report opened concurrently: that ticket is the one
@@ -293,11 +279,9 @@ class TicketStore:
         self._stored_snapshots.add(ticket.policy_hash)
         return ticket, True
 
-    async def _insert(self, conn: AsyncConnection, new: NewTicket, at: datetime, key: str | None,
-                      number: int | None) -> Ticket:
-        """The ticket and its first event; read back from the INSERT itself (nothing else can have touched it).
-        ``number``: its reference number, taken ahead (else taken here)."""
-        number = number if number is not None else await self._next_number(conn, new.customer_id)
+    async def _insert(self, conn: AsyncConnection, new: NewTicket, at: datetime, key: str | None) -> Ticket:
+        """The ticket and its first event; read back from the INSERT itself (nothing else can have touched it)."""
+        number = await self._next_number(conn, new.customer_id)
         values = {name: getattr(new, name) for name in _REPORT_COLUMNS}
         values |= {"policy_hash": await self._keep_snapshot(conn, new.policy_snapshot),
                    "reference": format_reference(new.reference_prefix, number), "status": "open",
