@@ -207,10 +207,28 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measured(run: Run, pid: int, reporters: int, rounds: int) -> dict[str, float]:
-    before = cpu_seconds(pid)
+def database_cpu() -> dict[int, float]:
+    """CPU seconds of each PostgreSQL server process on this machine (the server and its sessions)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().split("(", 1)[1].split(")", 1)[0] == "postgres":
+                found[int(stat.parent.name)] = cpu_seconds(int(stat.parent.name))
+        except (OSError, IndexError):  # gone meanwhile
+            continue
+    return found
+
+
+async def measured(run: Run, pid: int, reporters: int, rounds: int, database: bool = False) -> dict[str, float]:
+    """The load's figures, with the server's CPU per turn (and, ``database``: PostgreSQL's own, which SQLite's
+    figure includes, as it runs in the server's process)."""
+    before, before_database = cpu_seconds(pid), database_cpu() if database else {}
     figures = await load(run, reporters, rounds)
     figures["cpu_ms_per_turn"] = 1000 * (cpu_seconds(pid) - before) / figures["turns"]
+    if database:
+        after = database_cpu()
+        spent = sum(cpu - before_database.get(p, 0.0) for p, cpu in after.items())
+        figures["database_ms_per_turn"] = 1000 * spent / figures["turns"]
     return figures
 
 
@@ -319,7 +337,7 @@ async def main() -> None:
                 order = ["echo", *(name for name in names[1:] if name != "echo")]
                 figures = {name: await measured(Run(urls[name], service_url, echo_script if name == "echo" else script,
                                                     think, faultline=name != "echo"), pids[name], args.reporters,
-                                                rounds)
+                                                rounds, database=name == "postgresql")
                            for name in order}
                 for name, measured_figures in figures.items():
                     show(labels[name], measured_figures)
@@ -334,7 +352,8 @@ async def main() -> None:
                     print(f"  PostgreSQL / {kind(database)}: throughput "
                           f"{figures['postgresql']['tps'] / figures['faultline']['tps']:.2f}x, server CPU per turn "
                           f"{figures['postgresql']['cpu_ms_per_turn'] / figures['faultline']['cpu_ms_per_turn']:.2f}x, "
-                          f"p99 {figures['postgresql']['p99'] / figures['faultline']['p99']:.2f}x")
+                          f"p99 {figures['postgresql']['p99'] / figures['faultline']['p99']:.2f}x; PostgreSQL's own "
+                          f"processes {figures['postgresql']['database_ms_per_turn']:.1f} ms CPU a turn besides")
         finally:
             for process in processes.values():
                 process.terminate()

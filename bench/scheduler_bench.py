@@ -489,7 +489,7 @@ async def run_replica(args: argparse.Namespace, url: str) -> None:
             longest = max(longest, time.perf_counter() - began)
             total.update(ticks=1, fired=result.fired, dropped=result.dropped, sent=result.sent,
                          deferred=result.deferred, failed=result.failed)
-            await asyncio.sleep(args.interval)
+            await asyncio.sleep(0 if getattr(result, "backlog", False) else args.interval)  # as the bot's loop
     await db.close()
     print(json.dumps({**total, "longest_tick_s": round(longest, 2)}))
     print("  seconds in (calls): " + ", ".join(f"{name} {sum(took):.2f} ({len(took)})"

@@ -32,7 +32,9 @@ TENANT_CALLS = 50
 """Teams' allowance per bot per tenant: calls arriving within one second."""
 AFTER_CALL = timedelta(seconds=1)
 """How long a finished call keeps its slot (it may have arrived at Teams at any moment before it ended)."""
-SHORTEST_WAIT, LONGEST_WAIT = timedelta(milliseconds=20), AFTER_CALL
+SHORTEST_WAIT, LONGEST_WAIT = timedelta(milliseconds=20), timedelta(milliseconds=250)
+"""How long a tenant found with no slot free is refused here before asking again. A call's slot comes free no sooner
+than a second after its check, but a slot taken with a turn that then makes no call comes back free at once."""
 OTHER_SENDER_WAIT = timedelta(milliseconds=500)
 """How long messages for a person another replica is sending to wait before this one tries again."""
 
@@ -105,16 +107,17 @@ class SendGate:
         self._alerts: dict[str, datetime] = {}
         self._tenants: set[str] = set()
         self._full: dict[str, datetime] = {}
-        """Tenants found with no slot free, and the earliest a slot can come free (no call ends sooner than a second
-        after its check): until then calls are refused here, without asking the database."""
+        """Tenants found with no slot free, and when to ask again (the earliest a slot can come free, at most
+        `LONGEST_WAIT` on): until then calls are refused here, without asking the database."""
 
     # -- recipients ------------------------------------------------------------------------------------
-    async def turn(self, recipient: str, now: datetime, *, shared: bool = True,
-                   tenant: str | None = None) -> Turn | None:
+    async def turn(self, recipient: str, now: datetime, *, shared: bool = True, tenant: str | None = None,
+                   held_within: timedelta | None = None) -> Turn | None:
         """This process's turn to send to ``recipient``; None while another replica holds it. Not ``shared``: for
         messages that are not alerts (a turn's replies and cards, which no other replica queues for that
         conversation), taken in this process alone. ``tenant``: also take a slot of its allowance for the first
-        call, in the same transaction (when one is free)."""
+        call, in the same transaction (when one is free), unless the person was alerted less than ``held_within``
+        ago (their alerts then wait: no call, and no slot kept from others meanwhile)."""
         if not shared or not self.shared:
             return Turn(recipient, self._alerts.get(recipient), shared=False)
         spare = None
@@ -123,12 +126,13 @@ class SendGate:
                 row = (await conn.execute(self.sql.take_turn, {
                     "recipient": recipient, "holder": self.instance, "held_until": now + self.lease,
                     "b_now": now})).first()
-                if row is not None and tenant and self.full_until(tenant, now) is None:
+                if row is None:
+                    return None
+                latest = max((at for at in (row[0], self._alerts.get(recipient)) if at is not None), default=None)
+                held = latest is not None and held_within is not None and now - latest < held_within
+                if tenant and not held and self.full_until(tenant, now) is None:
                     slot = await self._take_slot(conn, tenant, now)
                     spare = (tenant, slot) if slot is not None else None
-            if row is None:
-                return None
-            latest = max((at for at in (row[0], self._alerts.get(recipient)) if at is not None), default=None)
             if latest is not None:
                 self._alerts[recipient] = latest
         self._turns[recipient] += 1

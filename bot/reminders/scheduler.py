@@ -61,12 +61,15 @@ OPEN_AHEAD_RETRY = timedelta(hours=1)
 """How long a person whose chat could not be opened (the app not installed for them) is left before trying again."""
 CALLS_PER_SEND = 2
 """Connector calls one outbox message may need (create the chat, then send): together they fit in the lease."""
+FIRE_BATCH = 100
+"""Timers fired per tick. A storm's first alerts go out after the first hundred timers have fired, not after five
+hundred (firing reads each ticket and writes its messages); a tick that found this many ticks again at once."""
 __all__ = ["Scheduler", "TickResult"]
 
 
 class Scheduler:
     def __init__(self, services: Services, *, instance: str | None = None, managers: Managers | None = None,
-                 settings: p.ReminderSettings = p.DEFAULT_SETTINGS, batch: int = 500,
+                 settings: p.ReminderSettings = p.DEFAULT_SETTINGS, batch: int = 500, fire_batch: int = FIRE_BATCH,
                  connector: Connector | None = None, lease: timedelta = timedelta(seconds=90)) -> None:
         self.s = services
         # Every call ends well inside the lease, so no other replica can take a message over while it is sent.
@@ -75,7 +78,7 @@ class Scheduler:
         self.timers = TimerStore(services.db, self.instance, lease)
         self.outbox = Outbox(services.db, self.instance, lease)
         self.managers = managers or NoGraph()
-        self.settings, self.batch = settings, batch
+        self.settings, self.batch, self.fire_batch = settings, batch, fire_batch
         self.gate = SendGate(services.db, self.instance, lease)
         self.sender = Sender(self.outbox, self.gate, services.clock, Hooks(
             deliver=self._deliver, still_wanted=self._still_wanted, refused=self._escalate_failure,
@@ -84,6 +87,9 @@ class Scheduler:
         self._pruned_at: datetime | None = None
         self._read: dict[int, tuple[Ticket, list[Event]]] = {}
         """The tickets (and events) of the messages this tick sends, read together before sending them."""
+        self._chats: dict[str, Mapping[str, Any] | None] = {}
+        """The 1:1 chats (``personal:<user>``) of the people this tick sends to, read together before sending (None:
+        no chat known then)."""
         self._firing = False
         self._bindings: dict[str, Any] = {}
         self._threads: dict[str, Mapping[str, Any]] = {}
@@ -121,16 +127,18 @@ class Scheduler:
     async def _run(self, interval: float) -> None:
         while True:
             try:
-                await self.tick()
+                backlog = (await self.tick()).backlog
             except Exception:  # a bad tick must not stop reminders for good; it is logged and retried
                 log.exception("scheduler tick failed")
-            await asyncio.sleep(interval)
+                backlog = False
+            await asyncio.sleep(0 if backlog else interval)
 
     async def tick(self) -> TickResult:
         """Fire what is due, then send what is ready."""
         result = TickResult()
         now = self.s.clock.now()
-        claimed = await self.timers.claim_due(now, self.batch)
+        claimed = await self.timers.claim_due(now, self.fire_batch)
+        result.backlog = len(claimed) >= self.fire_batch
         fired = await self._fire_all(claimed, now, result) if claimed else {}
         try:
             with correlated(f"send-{self.instance}"):
@@ -191,14 +199,18 @@ class Scheduler:
         return True
 
     async def _send(self, now: datetime, result: TickResult) -> None:
-        """Send what is ready, the tickets of the reminders and escalations among it read together first."""
+        """Send what is ready, the tickets of the reminders and escalations among it and the 1:1 chats of the people
+        it goes to read together first."""
         messages = await self.outbox.claim(now, self.batch)
         self._read = await self.s.tickets.with_events({m.ticket_id for m in messages
                                                        if m.ticket_id is not None and _checked(m)})
+        chats = {f"personal:{m.recipient.removeprefix('user:')}" for m in messages if m.recipient.startswith("user:")}
+        found = await references(self.s.db, chats)
+        self._chats = {key: found.get(key) for key in chats}
         try:
             await self.sender.send(messages, now, result)
         finally:
-            self._read = {}
+            self._read, self._chats = {}, {}
 
     async def _prune(self, now: datetime, result: TickResult) -> None:
         every = timedelta(minutes=self.s.settings.prune_interval)
@@ -211,12 +223,13 @@ class Scheduler:
     # -- firing -----------------------------------------------------------------------------------------
     async def _fire_all(self, claimed: list[Timer], now: datetime,
                         result: TickResult) -> dict[int, tuple[Ticket, list[Event]]]:
-        """Fire a tick's timers together: their tickets and channel threads read at once, every timer marked fired
-        (or dropped) with its messages in one transaction; the tickets read, to be replanned. A timer that cannot
-        be handled stays claimed and is taken up again when its lease runs out."""
+        """Fire a tick's timers together: their tickets, channel threads and customers' bindings read at once, every
+        timer marked fired (or dropped) with its messages in one transaction; the tickets read, to be replanned. A
+        timer that cannot be handled stays claimed and is taken up again when its lease runs out."""
         read = await self.s.tickets.with_events({t.ticket_id for t in claimed})
         self._threads = await references(self.s.db, (t.channel_conversation_id for t, _ in read.values()
                                                      if t.channel_conversation_id))
+        self._bindings = await self.s.conversations.bindings(t.customer_id for t, _ in read.values())
         self._firing, outcomes = True, []
         try:
             for timer in claimed:
@@ -365,7 +378,7 @@ class Scheduler:
         """The 1:1 chat with a user: the one we created or found before, the one they have used with the bot, else
         a new one (then stored)."""
         key = f"personal:{user}"
-        known = await self.s.conversations.reference(key)
+        known = self._chats[key] if key in self._chats else await self.s.conversations.reference(key)
         if known:
             return str(known["conversation"]["id"])
         used = await self._chat_used(user, tenant)

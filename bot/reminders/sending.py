@@ -8,13 +8,15 @@ outcome is recorded only under the same claim. A wait — Teams' rate limits her
 message back to pending until then, without counting an attempt; only a real failure counts and backs off.
 One replica at a time sends to a recipient, and each connector call holds a slot of its tenant's allowance
 (bot/reminders/gate.py, shared by every replica through the database).
-A recipient who just got an alert has further ones held for a short window, and several at once become one digest.
+A recipient who just got an alert has further ones held for a short window, and several at once become one digest;
+while their tenant is busy, two at once do too (`BUSY_TENANT`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +36,13 @@ log = logging.getLogger("faultline.sender")
 PERMANENT = (403, 404)
 THROTTLED = 429
 BACKOFF = wait_exponential_jitter(multiplier=5, max=900, jitter=5)
+BUSY_TENANT = 5
+"""A tenant is busy when this process started this many calls to it within the last second, or has as many of its
+people to send to at once. Then two alerts ready at once for one person go as one digest card, not two cards: in a
+storm Teams' 50 calls a second must first reach everyone once, and a person's second card would take the call
+another person's first alert needs (across replicas too, which cannot see each other's queues). Alone, or with a
+few others, a person still gets each of two alerts as its own card, with its buttons."""
+BUSY_WINDOW = timedelta(seconds=1)
 
 
 @dataclass
@@ -45,6 +54,8 @@ class TickResult:
     failed: int = 0
     lags: list[float] = field(default_factory=list)
     pruned: int = 0
+    backlog: bool = False
+    """More timers may be due than one tick fires: tick again at once."""
 
 
 @dataclass(frozen=True)
@@ -76,11 +87,14 @@ class Sender:
         self.outbox, self.gate, self.clock, self.hooks, self.policy = outbox, gate, clock, hooks, policy
         self.limiter = RateLimiter()
         self._slots = asyncio.Semaphore(max(1, policy.concurrency))
+        self._calls: dict[str, deque[datetime]] = {}
+        """When this process last started calls to each tenant (within `BUSY_WINDOW`)."""
 
     def forget_idle(self, now: datetime) -> None:
         """Memory stays flat however many conversations there have been: idle ones are forgotten."""
         self.limiter.forget_idle(now)
         self.gate.forget_idle(now, self.policy.storm_window)
+        self._calls = {tenant: calls for tenant in list(self._calls) if (calls := self._recent(tenant, now))}
 
     async def send(self, messages: Sequence[Message], now: datetime, result: TickResult) -> None:
         """Each conversation's messages in order; every conversation's first message before any one's second (a
@@ -89,18 +103,20 @@ class Sender:
         conversations: dict[str, list[Message]] = {}
         for message in messages:
             conversations.setdefault(message.recipient, []).append(message)
-        outcomes = await asyncio.gather(*(self._conversation(group, now, result) for group in conversations.values()),
-                                        return_exceptions=True)
+        people = Counter(group[0].tenant_id for group in conversations.values())
+        outcomes = await asyncio.gather(*(self._conversation(group, now, result, people[group[0].tenant_id])
+                                          for group in conversations.values()), return_exceptions=True)
         for group, outcome in zip(conversations.values(), outcomes, strict=True):
             if isinstance(outcome, BaseException):  # that conversation waits for its lease; the others went on
                 log.error("sending to outbox messages %s failed: %s", [m.id for m in group], type(outcome).__name__)
 
-    async def _conversation(self, group: list[Message], now: datetime, result: TickResult) -> None:
+    async def _conversation(self, group: list[Message], now: datetime, result: TickResult, people: int) -> None:
+        """``people``: how many of the tenant's people this batch sends to."""
         turn = None
         try:
             async with self._slots:
                 turn = await self._turn(group, now, result)
-                rest = await self._first(turn, group, now, result) if turn is not None else []
+                rest = await self._first(turn, group, now, result, people) if turn is not None else []
             if rest and turn is not None:
                 async with self._slots:  # behind the conversations still waiting to send their first (FIFO)
                     await self._units(turn, rest, result)
@@ -115,21 +131,23 @@ class Sender:
         if full is not None:  # no slot of the tenant's allowance free until then
             await self._release(group, full, result)
             return None
+        alerts = [self._alert(m) for m in group]
         held = self._held_until(self.gate.known_alert(group[0].recipient), now)
-        if held is not None and all(self._alert(m) for m in group):  # held, as the turn would find
+        if held is not None and all(alerts):  # held, as the turn would find
             await self._release(group, held, result)
             return None
-        turn = await self.gate.turn(group[0].recipient, now, shared=any(self._alert(m) for m in group),
-                                    tenant=group[0].tenant_id)
+        turn = await self.gate.turn(group[0].recipient, now, shared=any(alerts), tenant=group[0].tenant_id,
+                                    held_within=self.policy.storm_window if all(alerts) else None)
         if turn is None:  # another replica is sending to this recipient: theirs go after
             await self._release(group, now + OTHER_SENDER_WAIT, result)
         return turn
 
-    async def _first(self, turn: Turn, group: list[Message], now: datetime, result: TickResult) -> list[Unit]:
+    async def _first(self, turn: Turn, group: list[Message], now: datetime, result: TickResult,
+                     people: int) -> list[Unit]:
         """Send the group's first message or digest; what is left to send after the others' first."""
         ready = await self._wanted(group, now, result)
         ready = await self._hold_storm(turn, ready, now, result)
-        planned = units(ready, self.policy.coalescible, self.policy.digest_minimum)
+        planned = units(ready, self.policy.coalescible, self._digest_minimum(group[0].tenant_id, people))
         if not planned or not await self._units(turn, planned[:1], result, more=planned[1:]):
             return []
         return planned[1:]
@@ -164,6 +182,19 @@ class Sender:
         await self._release([m for m in ready if self._alert(m)], until, result)
         return [m for m in ready if not self._alert(m)]
 
+    def _digest_minimum(self, tenant: str | None, people: int) -> int:
+        """How many alerts at once make a digest: two while the tenant is busy (see `BUSY_TENANT`)."""
+        minimum = self.policy.digest_minimum
+        busy = tenant is not None and max(people, len(self._recent(tenant, self.clock.now()))) >= BUSY_TENANT
+        return 2 if busy and minimum > 2 else minimum
+
+    def _recent(self, tenant: str, now: datetime) -> deque[datetime]:
+        """The calls this process started to the tenant within the last `BUSY_WINDOW`."""
+        calls = self._calls.get(tenant, deque())
+        while calls and now - calls[0] >= BUSY_WINDOW:
+            calls.popleft()
+        return calls
+
     def _held_until(self, last_alert: datetime | None, now: datetime) -> datetime | None:
         """Until when a person alerted at ``last_alert`` has further alerts held (None: not held now)."""
         if last_alert is None or now - last_alert >= self.policy.storm_window:
@@ -197,9 +228,11 @@ class Sender:
         message, slots = digest(unit), []
 
         async def permit() -> None:
-            slot = await self.gate.slot(message.tenant_id, self.clock.now(), turn)
+            at = self.clock.now()
+            slot = await self.gate.slot(message.tenant_id, at, turn)
             if slot is not None:
                 slots.append(slot)
+                self._calls.setdefault(message.tenant_id or "", deque()).append(at)
 
         try:
             await self.hooks.deliver(message, permit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -222,10 +222,18 @@ class ConversationStore:
             await conn.execute(_upsert(self.db, channel_bindings, values, ["customer_id"]))
 
     async def binding(self, customer_id: str) -> Binding | None:
-        async with self.db.read() as conn:
-            row = (await conn.execute(select(channel_bindings)
-                                      .where(channel_bindings.c.customer_id == customer_id))).one_or_none()
-            return None if row is None else Binding(**dict(row._mapping))
+        return (await self.bindings([customer_id]))[customer_id]
+
+    async def bindings(self, customer_ids: Iterable[str]) -> dict[str, Binding | None]:
+        """The customers' channel bindings, in one query (None: that customer's channel is not bound)."""
+        wanted = sorted(set(customer_ids))
+        found: dict[str, Binding | None] = dict.fromkeys(wanted)
+        if wanted:
+            async with self.db.read() as conn:
+                for row in await conn.execute(select(channel_bindings)
+                                              .where(channel_bindings.c.customer_id.in_(wanted))):
+                    found[row.customer_id] = Binding(**dict(row._mapping))
+        return found
 
     async def claim_activity(self, activity_id: str, conversation_id: str | None, at: datetime) -> bool:
         """True when this turn may process the activity (first delivery, or a re-delivery nobody finished)."""

@@ -105,6 +105,9 @@ class OneTripConnection(aiosqlite.Connection):
     """The open transaction was begun with BEGIN IMMEDIATE: it holds the write lock."""
     _wal = False
     """The database is in WAL mode (the connect pragmas said so), where a reader never waits for a writer."""
+    _busy_timeout: int | None = None
+    """The connection's own lock wait (ms), read once: it is set when connecting, and only `began_here` changes it,
+    for a moment."""
 
     @property
     def raw(self) -> sqlite3.Connection:
@@ -125,14 +128,15 @@ class OneTripConnection(aiosqlite.Connection):
         raw = self.raw
         if raw.in_transaction or not _begins_immediate(sql):
             return False
-        waits = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+        if self._busy_timeout is None:
+            self._busy_timeout = int(raw.execute("PRAGMA busy_timeout").fetchone()[0])
         raw.execute("PRAGMA busy_timeout = 0")
         try:
             raw.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:  # another connection (or process) holds the write lock
             return False
         finally:
-            raw.execute(f"PRAGMA busy_timeout = {int(waits)}")
+            raw.execute(f"PRAGMA busy_timeout = {self._busy_timeout}")
         self._immediate = True
         return True
 

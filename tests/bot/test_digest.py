@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from adaptive_cards.reminders import Alert, digest_card
 from bot.app import SERVICES
@@ -101,3 +101,25 @@ def test_the_digest_card_is_valid_adaptive_card_1_5() -> None:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     assert list(jsonschema.Draft6Validator(schema).iter_errors(built)) == []
     assert "ACME-000002" in json.dumps(built) and "Restoration breached" in json.dumps(built)
+
+
+async def test_a_tick_reads_the_bindings_and_1to1_chats_of_every_customer_and_person_it_alerts_in_one_query_each(
+        faultline: Running) -> None:
+    customers = faultline.server.app[SERVICES].config.customers
+    for n in range(len(customers)):
+        await seed(faultline.server.app[SERVICES], 2, faultline.service_url, faultline.clock.now(), customer=n)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    engine = faultline.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        await scheduler(faultline).tick()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(customers) >= 3 and to_duty_manager(faultline)  # P1s of every customer fired and went out
+    assert sum("FROM channel_bindings" in s for s in statements) == 1
+    chats = [s for s in statements if "FROM conversation_refs" in s and "user_id" not in s]
+    assert len(chats) == 2  # the channel threads, then the people's 1:1 chats (none known: found by user, created)

@@ -73,20 +73,21 @@ def services(db: Database, clock: SteppableClock, session: aiohttp.ClientSession
                     clock=clock, connector=Connector(session, NoToken(), attempts=1), telemetry=Telemetry())
 
 
-async def seed(s: Services, count: int, service_url: str, opened: datetime = START) -> None:
-    """``count`` tickets opened at ``opened``, each with its own channel thread, planned as the product plans them."""
-    customer = s.config.customers[0]
+async def seed(s: Services, count: int, service_url: str, opened: datetime = START, customer: int = 0) -> None:
+    """``count`` tickets opened at ``opened``, each with its own channel thread, planned as the product plans them
+    (the configuration's first customer's, or the ``customer``-th)."""
+    customer_ = s.config.customers[customer]
     scheduler = Scheduler(s)
     for n in range(count):
         ticket = await s.tickets.create(NewTicket(
-            customer_id=customer.id, reference_prefix=customer.reference_prefix, category="incident",
-            priority="P1", channel="chat", policy_id=customer.policy.id, policy_snapshot=dict(customer.policy.raw),
+            customer_id=customer_.id, reference_prefix=customer_.reference_prefix, category="incident",
+            priority="P1", channel="chat", policy_id=customer_.policy.id, policy_snapshot=dict(customer_.policy.raw),
             reported_at=opened, started_at=None, report={"description": f"fault {n}"},
             classification={"rules": []}, reporter_id=f"r{n}", reporter_name="R",
             reporter_conversation_id=f"a:{n}"), at=opened)
-        thread = f"19:t{n}@thread.tacv2;messageid=1"
+        thread = f"19:t{customer}-{n}@thread.tacv2;messageid=1"
         await s.tickets.record_messages(ticket.id, at=opened, channel_conversation_id=thread, channel_activity_id="1")
-        await s.conversations.remember(conversation_id=thread, tenant_id=MSP_TENANT, customer_id=customer.id,
+        await s.conversations.remember(conversation_id=thread, tenant_id=MSP_TENANT, customer_id=customer_.id,
                                        user_id=None, reference={"serviceUrl": service_url, "tenant": MSP_TENANT,
                                                                 "bot": {"id": "28:bot"}}, at=opened)
         await scheduler.replan(ticket.id)
@@ -185,3 +186,31 @@ async def _ticket_assigned_to(engineer: str):  # type: ignore[no-untyped-def]
                   assignee_id=engineer)
 
 
+
+
+async def test_more_timers_due_than_a_tick_fires_are_fired_by_ticks_one_after_another_not_an_interval_apart(
+        tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'backlog.db'}")
+    connector = FakeConnector()
+    service_url = await connector.start()
+    clock = SteppableClock(START)
+    try:
+        await db.migrate()
+        async with aiohttp.ClientSession() as session:
+            s = services(db, clock, session, scale_config(tmp_path))
+            await seed(s, 5, service_url)
+            clock.current = START + timedelta(minutes=60, seconds=30)  # five update reminders are due
+            scheduler = Scheduler(s, instance="a", fire_batch=2)
+            scheduler.start(interval=3600)  # an hour between quiet ticks: only a backlog ticks sooner
+            try:
+                for _ in range(200):
+                    if len(outbox_keys(connector)) >= 5:
+                        break
+                    await asyncio.sleep(0.05)
+            finally:
+                await scheduler.stop()
+        keys = outbox_keys(connector)
+        assert len(keys) == 5 and len(set(keys)) == 5  # every reminder, once, without waiting an hour between ticks
+    finally:
+        await db.close()
+        await connector.stop()

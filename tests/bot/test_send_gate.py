@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.clock import SystemClock
 from bot.reminders.gate import TENANT_CALLS, SendGate, Throttled
 from bot.reminders.scheduler import Scheduler
+from bot.reminders.sending import BUSY_TENANT
 from bot.reminders.store import PENDING
 from bot.rules import timers as p
 from bot.store.db import Database
@@ -229,3 +230,72 @@ async def test_a_slot_taken_with_a_turn_serves_its_first_call_or_comes_back_free
     assert first not in others and len(set(others)) == TENANT_CALLS - 1  # the unused one was free again at once
     with pytest.raises(Throttled):
         await b.slot("tenant-1", START)
+
+
+async def sent_by_tick(replicas: Replicas, tmp_path: Path, *batches: list[tuple[str, int]],
+                       seconds_between: float = 0.5) -> list[str]:
+    """Each batch (recipient, alerts ready at once for them) enqueued, then one tick; the keys delivered, in order."""
+    connector = FakeConnector()
+    service_url = await connector.start()
+    clock, config = SteppableClock(START), scale_config(tmp_path)
+    try:
+        async with aiohttp.ClientSession() as session:
+            scheduler = Scheduler(services(replicas.one, clock, session, config), instance="a")
+            for n, batch in enumerate(batches):
+                await scheduler.outbox.enqueue(
+                    notice(f"b{n}:{who}:{i}", f"conversation:19:{who}", "tenant-1", service_url, clock.now(),
+                           p.P1_OPENED) for who, alerts in batch for i in range(alerts))
+                await scheduler.tick()
+                clock.step(seconds=seconds_between)
+        return list(delivered_keys(connector))
+    finally:
+        await connector.stop()
+
+
+@BOTH
+async def test_two_alerts_at_once_go_as_two_cards_while_the_tenant_is_quiet_and_one_digest_while_it_is_busy(
+        replicas: Replicas, tmp_path: Path) -> None:
+    quiet = await sent_by_tick(replicas, tmp_path, [("duty", 2), ("lead", 1)])
+    assert sorted(quiet) == ["b0:duty:0", "b0:duty:1", "b0:lead:0"]  # each alert its own card, with its buttons
+    # enough of the tenant's people to alert at once: the duty manager's two alerts take one call, not two
+    storm = await sent_by_tick(replicas, tmp_path, [("duty2", 2), *((f"p{n}", 1) for n in range(BUSY_TENANT - 1))])
+    assert len(storm) == BUSY_TENANT and sum(k.startswith("digest:") for k in storm) == 1
+    assert not any(k.startswith("b0:duty2:") for k in storm)
+
+
+@BOTH
+async def test_a_tenant_stays_busy_for_a_second_after_a_burst_of_calls_then_two_alerts_go_as_two_cards_again(
+        replicas: Replicas, tmp_path: Path) -> None:
+    burst = [(f"p{n}", 1) for n in range(BUSY_TENANT)]
+    soon = await sent_by_tick(replicas, tmp_path, burst, [("duty", 2)], seconds_between=0.5)
+    assert len(soon) == BUSY_TENANT + 1 and soon[-1].startswith("digest:")  # half a second on: still busy
+    later = await sent_by_tick(replicas, tmp_path, [(f"q{n}", 1) for n in range(BUSY_TENANT)], [("lead", 2)],
+                               seconds_between=1.5)
+    assert sorted(later[-2:]) == ["b1:lead:0", "b1:lead:1"]  # a second and a half on: quiet again
+
+
+@POSTGRESQL
+async def test_a_turn_for_someone_whose_alerts_wait_keeps_no_slot_and_a_tenant_full_for_a_moment_is_asked_again_soon(
+        replicas: Replicas) -> None:
+    a, b = gates(replicas, timedelta(seconds=20))
+    first = await a.turn("user:duty", START, tenant="tenant-1")
+    assert first is not None
+    call = await a.slot("tenant-1", START, first)
+    assert call is not None
+    await a.free("tenant-1", [call], START + timedelta(milliseconds=100))  # the first alert went
+    a.alerted(first, START)
+    await a.end(first, START + timedelta(milliseconds=100))
+    window = timedelta(seconds=30)
+    later = START + timedelta(seconds=2)
+    held = await b.turn("user:duty", later, tenant="tenant-1", held_within=window)  # alerted 2 s ago: theirs wait
+    assert held is not None and held.last_alert == START and held.spare is None
+    await b.end(held, later)
+    others = [await b.slot("tenant-1", later) for _ in range(TENANT_CALLS - 1)]  # 49 calls under way
+    assert None not in others
+    lead = await a.turn("user:lead", later, tenant="tenant-1", held_within=window)  # never alerted: one for its call
+    assert lead is not None and lead.spare is not None
+    with pytest.raises(Throttled) as refused:  # all 50 taken, one by a turn that may make no call
+        await b.slot("tenant-1", later)
+    assert refused.value.until <= later + timedelta(milliseconds=250)
+    await a.end(lead, later)  # it made none: its slot is free at once, and b finds it at its next try
+    assert await b.slot("tenant-1", refused.value.until) is not None
