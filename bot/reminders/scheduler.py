@@ -161,8 +161,8 @@ class Scheduler:
                   if person not in self._opened and self._unopened.get(person, now) <= now]
         if not wanted:
             return
-        known = await references(self.s.db, (f"personal:{person}" for person, _ in wanted))
-        self._opened.update(person for person, _ in wanted if f"personal:{person}" in known)
+        known = await references(self.s.db, (chat_key(person) for person, _ in wanted))
+        self._opened.update(person for person, _ in wanted if chat_key(person) in known)
         for person, customers in [(p_, c) for p_, c in wanted if p_ not in self._opened][:OPEN_AHEAD_PER_TICK]:
             if not await self._open_one(person, customers, now):
                 return
@@ -204,7 +204,7 @@ class Scheduler:
         messages = await self.outbox.claim(now, self.batch)
         self._read = await self.s.tickets.with_events({m.ticket_id for m in messages
                                                        if m.ticket_id is not None and _checked(m)})
-        chats = {f"personal:{m.recipient.removeprefix('user:')}" for m in messages if m.recipient.startswith("user:")}
+        chats = {chat_key(m.recipient.removeprefix("user:")) for m in messages if m.recipient.startswith("user:")}
         found = await references(self.s.db, chats)
         self._chats = {key: found.get(key) for key in chats}
         try:
@@ -311,12 +311,9 @@ class Scheduler:
                 "tenant": reference.get("tenant") or tenant, "bot": bot}
 
     async def _bound(self, customers: Sequence[Customer]) -> Any:
-        """The first of these customers' channel bindings (with a service URL), if any is bound."""
-        for customer in customers:
-            binding = await self._binding(customer.id)
-            if binding is not None and binding.service_url:
-                return binding
-        return None
+        """The first of these customers' channel bindings (with a service URL), if any is bound (read in one query)."""
+        found = await self.s.conversations.bindings(customer.id for customer in customers)
+        return next((b for c in customers if (b := found[c.id]) is not None and b.service_url), None)
 
     async def _binding(self, customer_id: str) -> Any:
         """The customer's channel binding, read once while firing a tick's timers (else every time)."""
@@ -377,7 +374,7 @@ class Scheduler:
                              permit: Permit) -> str:
         """The 1:1 chat with a user: the one we created or found before, the one they have used with the bot, else
         a new one (then stored)."""
-        key = f"personal:{user}"
+        key = chat_key(user)
         known = self._chats[key] if key in self._chats else await self.s.conversations.reference(key)
         if known:
             return str(known["conversation"]["id"])
@@ -392,13 +389,13 @@ class Scheduler:
         used = await self.s.conversations.personal_chat(user)
         if not used:
             return None
-        await self.s.conversations.remember(conversation_id=f"personal:{user}", tenant_id=tenant, customer_id=None,
+        await self.s.conversations.remember(conversation_id=chat_key(user), tenant_id=tenant, customer_id=None,
                                             user_id=user, reference=used, at=self.s.clock.now())
         return str(used["conversation"]["id"])
 
     async def _open_chat(self, user: str, tenant: str | None, service_url: str, bot: str | None) -> str:
         """Create the 1:1 chat with a user (Teams answers with the existing one if there is one) and keep it."""
-        key = f"personal:{user}"
+        key = chat_key(user)
         created = await self.connector.create_conversation(service_url, {
             "isGroup": False, "bot": {"id": bot}, "members": [{"id": user}], "tenantId": tenant,
             "channelData": {"tenant": {"id": tenant}}})
@@ -429,6 +426,11 @@ class Scheduler:
         where = await self._where(ticket, customer)
         await self.outbox.enqueue(self._row(f"{message.key}:failed:{lead}", ticket, None, f"user:{lead}", where, card,
                                             now, purpose="delivery_failed") for lead in leads)
+
+
+def chat_key(user: str) -> str:
+    """The stored conversation id under which a person's 1:1 chat with the bot is kept."""
+    return f"personal:{user}"
 
 
 def escalation_contacts(customers: Sequence[Customer]) -> list[tuple[str, list[Customer]]]:
