@@ -259,6 +259,8 @@ async def references(db: Database, conversation_ids: Iterable[str]) -> dict[str,
     """The stored conversation references of these conversations (the tickets' channel threads), in one query."""
     ids = sorted(set(conversation_ids))
     found: dict[str, Mapping[str, Any]] = {}
+    if not ids:  # (every tick asks, mostly for nobody: no connection taken for that)
+        return found
     async with db.read() as conn:
         for some in _chunks(ids):
             query = select(conversation_refs.c.conversation_id, conversation_refs.c.reference)
