@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -195,24 +196,40 @@ async def test_a_person_alerted_by_one_replica_has_the_next_alerts_held_by_the_o
         await connector.stop()
 
 
+@dataclass
+class OneReplica:
+    """One replica's scheduler on a stepped clock, sending to a fake connector."""
+
+    scheduler: Scheduler
+    connector: FakeConnector
+    service_url: str
+    clock: SteppableClock
+
+
+@asynccontextmanager
+async def one_replica(replicas: Replicas, tmp_path: Path) -> AsyncIterator[OneReplica]:
+    connector = FakeConnector()
+    service_url = await connector.start()
+    clock = SteppableClock(START)
+    try:
+        async with aiohttp.ClientSession() as session:
+            scheduler = Scheduler(services(replicas.one, clock, session, scale_config(tmp_path)), instance="a")
+            yield OneReplica(scheduler, connector, service_url, clock)
+    finally:
+        await connector.stop()
+
+
 @BOTH
 async def test_when_the_tenants_allowance_runs_short_everyone_gets_a_first_message_before_anyone_a_second(
         replicas: Replicas, tmp_path: Path) -> None:
-    connector = FakeConnector()
-    service_url = await connector.start()
-    clock, config = SteppableClock(START), scale_config(tmp_path)  # the clock stands still: one second's worth
-    try:
-        async with aiohttp.ClientSession() as session:
-            scheduler = Scheduler(services(replicas.one, clock, session, config), instance="a")
-            await scheduler.outbox.enqueue(notice(f"m{i}:{n}", f"conversation:19:c{n}", "tenant-1", service_url,
-                                                  clock.now()) for n in range(40) for i in range(2))
-            await scheduler.tick()
-        sent = list(delivered_keys(connector))
-        assert len(sent) == TENANT_CALLS
-        assert sorted(k for k in sent if k.startswith("m0:")) == sorted(f"m0:{n}" for n in range(40))  # all 40
-        assert all(sent.index(f"m0:{k.split(':')[1]}") < sent.index(k) for k in sent if k.startswith("m1:"))
-    finally:
-        await connector.stop()
+    async with one_replica(replicas, tmp_path) as r:  # the clock stands still: one second's worth
+        await r.scheduler.outbox.enqueue(notice(f"m{i}:{n}", f"conversation:19:c{n}", "tenant-1", r.service_url,
+                                                r.clock.now()) for n in range(40) for i in range(2))
+        await r.scheduler.tick()
+        sent = list(delivered_keys(r.connector))
+    assert len(sent) == TENANT_CALLS
+    assert sorted(k for k in sent if k.startswith("m0:")) == sorted(f"m0:{n}" for n in range(40))  # all 40
+    assert all(sent.index(f"m0:{k.split(':')[1]}") < sent.index(k) for k in sent if k.startswith("m1:"))
 
 
 @POSTGRESQL
@@ -235,21 +252,14 @@ async def test_a_slot_taken_with_a_turn_serves_its_first_call_or_comes_back_free
 async def sent_by_tick(replicas: Replicas, tmp_path: Path, *batches: list[tuple[str, int]],
                        seconds_between: float = 0.5) -> list[str]:
     """Each batch (recipient, alerts ready at once for them) enqueued, then one tick; the keys delivered, in order."""
-    connector = FakeConnector()
-    service_url = await connector.start()
-    clock, config = SteppableClock(START), scale_config(tmp_path)
-    try:
-        async with aiohttp.ClientSession() as session:
-            scheduler = Scheduler(services(replicas.one, clock, session, config), instance="a")
-            for n, batch in enumerate(batches):
-                await scheduler.outbox.enqueue(
-                    notice(f"b{n}:{who}:{i}", f"conversation:19:{who}", "tenant-1", service_url, clock.now(),
-                           p.P1_OPENED) for who, alerts in batch for i in range(alerts))
-                await scheduler.tick()
-                clock.step(seconds=seconds_between)
-        return list(delivered_keys(connector))
-    finally:
-        await connector.stop()
+    async with one_replica(replicas, tmp_path) as r:
+        for n, batch in enumerate(batches):
+            await r.scheduler.outbox.enqueue(
+                notice(f"b{n}:{who}:{i}", f"conversation:19:{who}", "tenant-1", r.service_url, r.clock.now(),
+                       p.P1_OPENED) for who, alerts in batch for i in range(alerts))
+            await r.scheduler.tick()
+            r.clock.step(seconds=seconds_between)
+        return list(delivered_keys(r.connector))
 
 
 @BOTH
